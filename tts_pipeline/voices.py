@@ -157,6 +157,4 @@ def load_profile(name_or_path: str | None) -> VoiceProfile:
     presets = preset_paths()
     if name in presets:
         return load_profile_file(presets[name])
-    raise SettingsError(
-        f"unknown voice {name!r}; presets: {', '.join(presets) or '(none)'}"
-    )
+    raise SettingsError(f"unknown voice {name!r}; presets: {', '.join(presets) or '(none)'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -36,3 +37,10 @@ def normalize(text: str, language: str = "zh-CN", fills: object | None = None) -
 
         return normalize_zh(text, fills=fills)
     return Normalized(original=text, spoken=text)
+
+
+def normalize_all(
+    texts: Sequence[str], language: str = "zh-CN", fills: object | None = None
+) -> list[Normalized]:
+    """Normalize a document's utterances in order."""
+    return [normalize(t, language, fills) for t in texts]

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from tts_pipeline.document import (
+    clean,
+    decode,
+    fullwidth_punctuation,
+    heading_clause,
+    load_document,
+    parse,
+    read_text,
+)
+from tts_pipeline.errors import InputError
+
+SPEECH = "标题\n\n各位同志：\n\n第一，做好工作。内容。\n\n第二，加强学习。内容！\n"
+
+EXPECTED_SECTION_TITLES = [
+    "第一，进一步增强做好新时代教育工作的政治责任感和历史使命感",
+    "第二，全面深化教育改革，激发教育发展活力",
+    "第三，强化教育保障，营造良好的教育发展环境",
+    "第四，聚焦关键领域，全面提升教育质量",
+    "第五，加强党的领导，确保教育事业正确方向",
+]
+
+
+# --- decoding ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        SPEECH.encode("utf-8"),
+        codecs.BOM_UTF8 + SPEECH.encode("utf-8"),
+        SPEECH.encode("utf-16"),  # with BOM
+        codecs.BOM_UTF16_BE + SPEECH.encode("utf-16-be"),
+        SPEECH.encode("utf-16-le"),  # without BOM
+        SPEECH.encode("utf-16-be"),
+        SPEECH.encode("gbk"),
+        SPEECH.encode("gb18030"),
+    ],
+    ids=["utf8", "utf8-bom", "utf16", "utf16be-bom", "utf16le", "utf16be", "gbk", "gb18030"],
+)
+def test_decode_encodings(data: bytes) -> None:
+    assert decode(data).replace("\ufeff", "") == SPEECH
+
+
+def test_decode_gbk_sample(sample_text: str) -> None:
+    assert decode(sample_text.encode("gbk", errors="ignore")).startswith("某区委书记")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"   \n\t \r\n", "empty"),
+        (bytes(range(256)) * 8, "binary"),
+        (b"\x00\x01\x02\x03\xff\xfe\xfa" * 50, "binary"),
+        (b"\x81\x30\xff\xff\xfe" * 40, "not text"),
+    ],
+)
+def test_decode_refuses_bad_bytes(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        decode(data)
+
+
+def test_read_text_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        read_text(tmp_path / "missing.txt")
+    with pytest.raises(InputError, match="directory"):
+        read_text(tmp_path)
+    loop = tmp_path / "loop.txt"
+    loop.symlink_to(loop)
+    with pytest.raises(InputError):
+        read_text(loop)
+
+
+# --- cleaning ---------------------------------------------------------------------------------
+
+
+def test_fullwidth_punctuation_next_to_chinese_only() -> None:
+    assert fullwidth_punctuation("各位老师,同志们:") == "各位老师，同志们："
+    assert fullwidth_punctuation("1,200元") == "1,200元"
+    assert fullwidth_punctuation("Hello, world: yes") == "Hello, world: yes"
+
+
+def test_clean_removes_web_footer_and_keeps_speech(sample_text: str) -> None:
+    paragraphs, removed = clean(sample_text)
+    assert len(removed) == 1
+    assert "http://" in removed[0] and "由互联网用户分享整理" in removed[0]
+    assert not any("http" in p for p in paragraphs)
+    assert paragraphs[-1] == "谢谢大家！"
+
+
+def test_clean_keeps_speech_that_mentions_a_link() -> None:
+    line = "请大家登录教育局官网 www.example.gov.cn 查看本次大会的全部材料和今后的工作安排。"
+    paragraphs, removed = clean(f"标题\n{line}\n")
+    assert removed == []
+    assert paragraphs[1] == line
+
+
+def test_whitespace_normalised() -> None:
+    paragraphs, _ = clean("标题\r\n\u3000\u3000第一段。\r\n\r\n  第二段\u200b。\r")
+    assert paragraphs == ["标题", "第一段。", "第二段。"]
+
+
+# --- chapters ---------------------------------------------------------------------------------
+
+
+def test_reference_chapters(sample_path: Path) -> None:
+    doc = load_document(sample_path)
+    assert doc.title == "某区委书记在全区202x年教育工作大会上的讲话"
+    assert doc.language == "zh-CN"
+    assert [c.kind for c in doc.chapters] == ["opening"] + ["section"] * 5 + ["closing"]
+    assert [c.title for c in doc.chapters[1:6]] == EXPECTED_SECTION_TITLES
+    assert doc.chapters[0].paragraphs[0] == "各位老师，同志们："
+    assert doc.chapters[-1].paragraphs[-1] == "谢谢大家！"
+    assert doc.chapters[-1].paragraphs[0].startswith("总之")
+    # Every speech paragraph lands in exactly one chapter.
+    assert sum(len(c.paragraphs) for c in doc.chapters) == 9
+
+
+def test_nested_markers_stay_inside_their_section() -> None:
+    text = (
+        "工作报告\n同志们：\n一、过去一年的工作。\n（一）经济发展。\n（二）社会事业。\n"
+        "二、今年的任务。\n（一）稳增长。\n最后，祝大家新年快乐！\n"
+    )
+    doc = parse(text)
+    assert [c.title for c in doc.chapters] == [
+        "开场白",
+        "一、过去一年的工作",
+        "二、今年的任务",
+        "结束语",
+    ]
+    assert len(doc.chapters[1].paragraphs) == 3
+
+
+def test_markdown_headings_win_over_heuristics() -> None:
+    text = "# 讲话稿\n开场的话。\n## 第一部分\n第一，这句不是章节。\n## 第二部分\n内容。\n"
+    doc = parse(text)
+    assert doc.title == "讲话稿"
+    assert [(c.title, c.heading) for c in doc.chapters] == [
+        ("开场白", False),
+        ("第一部分", True),
+        ("第二部分", True),
+    ]
+
+
+def test_document_without_markers_is_one_chapter() -> None:
+    doc = parse("A Short Talk\nFirst paragraph here.\nSecond paragraph here.\n")
+    assert doc.language == "en-US"
+    assert [c.title for c in doc.chapters] == ["Opening"]
+    assert doc.chapters[0].paragraphs == ("First paragraph here.", "Second paragraph here.")
+
+
+def test_heading_clause_is_bounded() -> None:
+    assert heading_clause("第一，短标题。正文") == "第一，短标题"
+    long = "第一，" + "很长" * 50 + "。"
+    assert len(heading_clause(long)) <= 61

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mutagen.mp4 import MP4
+
+from tts_pipeline.document import parse
+from tts_pipeline.errors import PipelineError
+from tts_pipeline.export import Tags, encode_m4b, escape_ffmetadata, ffmpeg_exe
+from tts_pipeline.segment import build_plan
+from tts_pipeline.stitch import PROGRAMME_RATE, build_timeline, stream_pcm
+
+SR = PROGRAMME_RATE
+HOSTILE = "Part = one; #2 \\ back"
+
+
+def _programme(tmp_path: Path) -> tuple:
+    doc = parse(f"Title\nHello.\n# {HOSTILE}\nBody one.\n# 第三章\nBody two.\n")
+    plan = build_plan(doc)
+    t = np.arange(int(0.4 * SR)) / SR
+    bodies = [(0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32) for _ in plan.utterances]
+    timeline = build_timeline(plan, [len(b) for b in bodies])
+    return plan, timeline, bodies
+
+
+def test_m4b_chapters_titles_and_tags_round_trip(tmp_path: Path) -> None:
+    plan, timeline, bodies = _programme(tmp_path)
+    out = tmp_path / "out" / "talk.m4b"
+    encode_m4b(stream_pcm(timeline, iter(bodies)), timeline, Tags(title="标题 = x"), out)
+    audio = MP4(out)
+    chapters = list(audio.chapters)
+    assert [c.title for c in chapters] == ["Opening", HOSTILE, "第三章"]
+    for chapter, mark in zip(chapters, timeline.chapters, strict=True):
+        assert abs(chapter.start - mark.start / SR) < 0.002
+    assert audio.tags["\xa9nam"] == ["标题 = x"]
+    assert abs(audio.info.length - timeline.duration) < 0.1
+    assert list(out.parent.iterdir()) == [out]  # no temp file left beside it
+
+
+def test_failed_encode_leaves_nothing(tmp_path: Path) -> None:
+    plan, timeline, bodies = _programme(tmp_path)
+    out = tmp_path / "talk.m4b"
+    out.write_bytes(b"previous good file")
+
+    def broken():
+        yield b"\x00\x00" * 100
+        raise RuntimeError("engine died")
+
+    with pytest.raises(RuntimeError):
+        encode_m4b(broken(), timeline, Tags(title="t"), out)
+    assert out.read_bytes() == b"previous good file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.m4b"]
+
+
+def test_ffmpeg_error_is_one_line(tmp_path: Path) -> None:
+    plan, timeline, bodies = _programme(tmp_path)
+    with pytest.raises(PipelineError, match="encoding failed"):
+        encode_m4b(stream_pcm(timeline, iter(bodies)), timeline, Tags("t"), tmp_path, "nonsense")
+
+
+def test_escape_ffmetadata() -> None:
+    assert escape_ffmetadata("a=b;c#d\\e\nf") == "a\\=b\\;c\\#d\\\\e\\\nf"
+
+
+def test_bundled_ffmpeg_runs() -> None:
+    result = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, check=True)
+    assert b"ffmpeg version" in result.stdout

@@ -1,0 +1,204 @@
+"""Orchestration: plan → synthesize (progress, takes kept as they arrive) → stitch → export."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from tts_pipeline import export, stitch
+from tts_pipeline.document import Document, load_document
+from tts_pipeline.engines import Engine, SynthesisRequest, Take, get_engine
+from tts_pipeline.segment import Plan, build_plan
+from tts_pipeline.voices import VoiceProfile
+
+
+class Progress(Protocol):
+    """What the orchestration reports; the CLI draws it (rich), tests may ignore it."""
+
+    def stage(self, name: str) -> None: ...
+
+    def start(self, total: int, done: int) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+
+class NoProgress:
+    def stage(self, name: str) -> None:
+        pass
+
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+
+class TakeStore(Protocol):
+    def get(self, key: str) -> Take | None: ...
+
+    def put(self, key: str, take: Take) -> None: ...
+
+
+class MemoryStore:
+    """Takes kept for the duration of one render."""
+
+    def __init__(self) -> None:
+        self._takes: dict[str, Take] = {}
+
+    def get(self, key: str) -> Take | None:
+        return self._takes.get(key)
+
+    def put(self, key: str, take: Take) -> None:
+        self._takes[key] = take
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    voice: VoiceProfile
+    output_dir: Path
+    jobs: int = 1
+    fills: Any | None = None
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    outputs: dict[str, Path]
+    duration: float
+    utterances: int
+    synthesized: int
+    reused: int
+    synthesis_seconds: float
+    wall_seconds: float
+    characters: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def take_key(engine_identity: str, spoken: str) -> str:
+    """Content address of a take: everything that shapes its sound, nothing else."""
+    digest = hashlib.sha256()
+    digest.update(engine_identity.encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(spoken.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
+    document: Document = load_document(path)
+    return build_plan(document, voice.pauses, fills)
+
+
+def synthesize_plan(
+    plan: Plan,
+    engine: Engine,
+    voice: VoiceProfile,
+    store: TakeStore,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[list[str], int]:
+    """Make sure every utterance has a take in ``store``. Returns (keys in plan order, count
+    synthesized now). Each take is stored the moment it arrives, so an interruption loses none."""
+    progress = progress or NoProgress()
+    identity = engine.identity(voice)
+    utterances = plan.utterances
+    keys = [take_key(identity, u.spoken) for u in utterances]
+    missing: dict[str, SynthesisRequest] = {}
+    for i, (u, key) in enumerate(zip(utterances, keys, strict=True)):
+        if key not in missing and store.get(key) is None:
+            missing[key] = SynthesisRequest(index=i, text=u.spoken)
+    progress.start(total=len(utterances), done=len(utterances) - len(missing))
+    by_index = {r.index: key for key, r in missing.items()}
+    # Utterances that repeat a text share its take; count them when the take arrives.
+    repeats = {key: keys.count(key) for key in missing}
+    if missing:
+        for index, take in engine.synthesize(list(missing.values()), voice, jobs):
+            key = by_index[index]
+            store.put(key, take)
+            progress.advance(repeats[key])
+    return keys, len(missing)
+
+
+def render(
+    source: Path,
+    settings: RenderSettings,
+    store: TakeStore | None = None,
+    progress: Progress | None = None,
+    engine: Engine | None = None,
+) -> RenderResult:
+    t0 = time.perf_counter()
+    progress = progress or NoProgress()
+    store = store or MemoryStore()
+    voice = settings.voice
+    progress.stage("Reading and planning")
+    plan = plan_document(source, voice, settings.fills)
+    engine = engine or get_engine(voice.engine)
+    progress.stage("Checking the voice")
+    engine.check(voice)
+    t_plan = time.perf_counter()
+    progress.stage("Synthesizing")
+    keys, synthesized = synthesize_plan(plan, engine, voice, store, settings.jobs, progress)
+    t_synth = time.perf_counter()
+
+    progress.stage("Stitching and encoding")
+    lengths: list[int] = []
+    take_info: dict[str, dict[str, Any]] = {}
+    for u, key in zip(plan.utterances, keys, strict=True):
+        take = _stored(store, key)
+        lengths.append(len(stitch.trim(take)))
+        take_info[u.id] = {"engine": take.engine, "voice": take.voice}
+    timeline = stitch.build_timeline(plan, lengths)
+
+    def trimmed_takes() -> Iterator[np.ndarray]:
+        for key in keys:
+            yield stitch.trim(_stored(store, key))
+
+    stem = source.stem
+    out_dir = settings.output_dir
+    audio_path = out_dir / f"{stem}.m4b"
+    manifest_path = out_dir / f"{stem}.manifest.json"
+    tags = export.Tags(
+        title=plan.title,
+        artist=voice.display_name,
+        language=plan.language,
+        comment="Narrated with tts-pipeline",
+    )
+    export.encode_m4b(stitch.stream_pcm(timeline, trimmed_takes()), timeline, tags, audio_path)
+    outputs = {"m4b": audio_path.name, "manifest": manifest_path.name}
+    data = export.manifest(
+        plan,
+        timeline,
+        source=source.name,
+        outputs=outputs,
+        voice=voice.to_dict(),
+        engine=voice.engine,
+        takes=take_info,
+    )
+    export.write_manifest(data, manifest_path)
+    t_end = time.perf_counter()
+    return RenderResult(
+        outputs={"m4b": audio_path, "manifest": manifest_path},
+        duration=timeline.duration,
+        utterances=len(keys),
+        synthesized=synthesized,
+        reused=len(keys) - synthesized,
+        synthesis_seconds=t_synth - t_plan,
+        wall_seconds=t_end - t0,
+        characters=sum(len(u.spoken) for u in plan.utterances),
+        timings={
+            "plan": t_plan - t0,
+            "synthesis": t_synth - t_plan,
+            "stitch_export": t_end - t_synth,
+        },
+    )
+
+
+def _stored(store: TakeStore, key: str) -> Take:
+    take = store.get(key)
+    if take is None:  # pragma: no cover - synthesize_plan guarantees it
+        raise RuntimeError(f"take {key[:12]} vanished from the store")
+    return take
