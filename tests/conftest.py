@@ -19,3 +19,13 @@ def sample_path() -> Path:
 @pytest.fixture
 def sample_text(sample_path: Path) -> str:
     return sample_path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Tests never read or write the user's real take cache."""
+    root = tmp_path_factory.mktemp("take-cache")
+    monkeypatch.setenv("TTS_PIPELINE_CACHE_DIR", str(root))
+    return root

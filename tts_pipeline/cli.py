@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -49,7 +50,7 @@ def _guarded(action: Callable[[], T]) -> T:
     try:
         return action()
     except PipelineError as exc:
-        err.print(f"[bold red]error:[/] {_one_line(str(exc))}")
+        err.print(f"[bold red]error:[/] {escape(_one_line(str(exc)))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print(
@@ -68,6 +69,15 @@ InputArg = Annotated[
         help="The speech as a text file (UTF-8, UTF-16 or GB18030).", show_default=False
     ),
 ]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where synthesized takes are kept (default: the user cache directory, "
+        "or $TTS_PIPELINE_CACHE_DIR).",
+        show_default=False,
+    ),
+]
 VoiceOpt = Annotated[
     str | None,
     typer.Option("--voice", "-v", help="Voice preset name or path to a voice .toml file."),
@@ -84,6 +94,10 @@ def render(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, max=32, help="Utterances synthesized at once.")
     ] = 1,
+    cache_dir: CacheDirOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Synthesize everything; keep no takes.")
+    ] = False,
 ) -> None:
     """Render SOURCE to a chaptered audio book (M4B) plus a manifest.
 
@@ -96,7 +110,13 @@ def render(
         from tts_pipeline.voices import load_profile
 
         profile = load_profile(voice)
-        settings = RenderSettings(voice=profile, output_dir=output_dir, jobs=jobs)
+        settings = RenderSettings(
+            voice=profile,
+            output_dir=output_dir,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+        )
         with RichProgress(err) as progress:
             result = do_render(source, settings, progress=progress)
         err.print(
@@ -135,6 +155,38 @@ def plan(
     _guarded(run)
 
 
+cache_app = typer.Typer(help="Inspect or clear the take cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDirOpt = None) -> None:
+    """Where the take cache is, how many takes it holds and their size."""
+
+    def run() -> None:
+        from tts_pipeline.cache import TakeCache
+
+        info = TakeCache(cache_dir).info()
+        out.print(f"location: {info.location}")
+        out.print(f"entries:  {info.entries}")
+        out.print(f"size:     {info.bytes / 1e6:.1f} MB")
+
+    _guarded(run)
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDirOpt = None) -> None:
+    """Remove every cached take (the next render synthesizes everything again)."""
+
+    def run() -> None:
+        from tts_pipeline.cache import TakeCache
+
+        removed = TakeCache(cache_dir).clear()
+        out.print(f"removed {removed} takes")
+
+    _guarded(run)
+
+
 def _print_plan(the_plan: Plan) -> None:
     out.print(Text(the_plan.title, style="bold"))
     for number, chapter in enumerate(the_plan.chapters, 1):
@@ -168,7 +220,10 @@ def _diff_texts(written: str, spoken: str) -> tuple[Text, Text]:
 
 
 class RichProgress:
-    """Draws the render's progress: a stage line and an utterances bar with ETA."""
+    """Draws the render's progress: an utterances bar with ETA, then the later stages.
+
+    The live display starts with synthesis, so an early error prints only its one line.
+    """
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
@@ -186,19 +241,18 @@ class RichProgress:
         self._task: Any = None
 
     def __enter__(self) -> RichProgress:
-        self._progress.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._progress.__exit__(*exc)  # type: ignore[arg-type]
+        if self._task is not None:
+            self._progress.stop()
 
     def stage(self, name: str) -> None:
-        if self._task is None:
-            self._progress.console.print(f"[dim]{name}…[/]")
-        else:
+        if self._task is not None:
             self._progress.update(self._task, description=name)
 
     def start(self, total: int, done: int) -> None:
+        self._progress.start()
         self._task = self._progress.add_task("Synthesizing", total=total, completed=done)
 
     def advance(self, n: int = 1) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from tts_pipeline import export, stitch
+from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Document, load_document
 from tts_pipeline.engines import Engine, SynthesisRequest, Take, get_engine
 from tts_pipeline.segment import Plan, build_plan
@@ -64,6 +65,8 @@ class RenderSettings:
     output_dir: Path
     jobs: int = 1
     fills: Any | None = None
+    cache_dir: Path | None = None
+    use_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ def render(
 ) -> RenderResult:
     t0 = time.perf_counter()
     progress = progress or NoProgress()
-    store = store or MemoryStore()
+    if store is None:
+        store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
     plan = plan_document(source, voice, settings.fills)

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+
+from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
+from tts_pipeline.engines.base import Boundary, Take
+
+
+def make_take(seed: int = 0, n: int = 24_000) -> Take:
+    rng = np.random.default_rng(seed)
+    samples = rng.uniform(-0.5, 0.5, n).astype(np.float32)
+    return Take(samples, 24_000, "local-zh", "baker", (Boundary("你好。", 0.1, 0.9),))
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    cache = TakeCache(tmp_path)
+    take = make_take()
+    cache.put("ab" * 32, take)
+    got = cache.get("ab" * 32)
+    assert got is not None
+    assert np.array_equal(got.samples, take.samples)
+    assert (got.sample_rate, got.engine, got.voice, got.boundaries) == (
+        24_000,
+        "local-zh",
+        "baker",
+        take.boundaries,
+    )
+    assert cache.get("cd" * 32) is None
+    assert list(tmp_path.rglob("*.part")) == []
+
+
+def test_env_var_sets_default_location(isolated_cache: Path) -> None:
+    assert default_cache_dir() == isolated_cache
+
+
+def test_truncated_or_corrupt_entries_are_discarded(tmp_path: Path) -> None:
+    cache = TakeCache(tmp_path)
+    for i, damage in enumerate(("truncate", "flip", "magic", "header")):
+        key = f"{i:02d}" * 32
+        cache.put(key, make_take(i))
+        path = cache.path(key)
+        data = bytearray(path.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+        elif damage == "flip":
+            data[-100] ^= 0xFF
+        elif damage == "magic":
+            data[:4] = b"XXXX"
+        else:
+            data[12:20] = b"\xff" * 8
+        path.write_bytes(bytes(data))
+        assert cache.get(key) is None
+        assert not path.exists()  # removed, so the next render re-synthesizes it
+    assert cache.discarded == 4
+
+
+def test_decode_never_raises_on_garbage() -> None:
+    rng = np.random.default_rng(1)
+    good = encode_take(make_take(2, 100))
+    for size in range(0, len(good), 7):
+        assert decode_take(good[:size]) is None
+    for _ in range(50):
+        assert decode_take(rng.bytes(int(rng.integers(0, 500)))) is None
+
+
+def test_info_and_clear(tmp_path: Path) -> None:
+    cache = TakeCache(tmp_path / "c")
+    assert cache.info().entries == 0
+    for i in range(3):
+        cache.put(f"{i:02x}" + "0" * 62, make_take(i, 1000))
+    info = cache.info()
+    assert info.entries == 3 and info.bytes > 3 * 4000
+    assert cache.clear() == 3
+    assert cache.info().entries == 0
+
+
+def _writer(root: str, seed: int) -> None:
+    cache = TakeCache(Path(root))
+    for _ in range(20):
+        cache.put("ee" * 32, make_take(seed, 48_000))
+
+
+def test_concurrent_writers_never_leave_a_torn_take(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), s)) for s in (1, 2)]
+    for p in procs:
+        p.start()
+    cache = TakeCache(tmp_path)
+    seen = 0
+    while any(p.is_alive() for p in procs):
+        take = cache.get("ee" * 32)
+        if take is not None:
+            seen += 1
+            assert len(take.samples) == 48_000
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0
+    assert cache.get("ee" * 32) is not None
+    assert cache.discarded == 0
