@@ -1,0 +1,103 @@
+"""Run an async producer on a private event loop in a background thread, consume it as a sync
+iterator.
+
+The engine protocol is synchronous (``synthesize`` is a plain generator) while edge-tts is async.
+The producer runs in its own thread so the caller's thread stays free to store each result as it
+arrives; stopping early (the consumer breaks, closes the generator, or Ctrl-C lands while it
+waits) cancels the producer and waits for its clean-up, so no connection is left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+Emit = Callable[[T], None]
+
+_ITEM, _ERROR, _DONE = "item", "error", "done"
+
+
+class BackgroundRun(Generic[T]):
+    """One run of ``job(emit)`` on a fresh loop in a daemon thread.
+
+    Use as ``with BackgroundRun(job) as run: for item in run: …``.
+    """
+
+    def __init__(
+        self,
+        job: Callable[[Emit[T]], Awaitable[None]],
+        *,
+        name: str = "tts-edge-loop",
+        poll_seconds: float = 0.2,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self._job = job
+        self._results: queue.Queue[tuple[str, object]] = queue.Queue()
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._poll = poll_seconds
+        self._stop_timeout = stop_timeout
+        self._thread = threading.Thread(target=self._thread_main, name=name, daemon=True)
+
+    def __enter__(self) -> BackgroundRun[T]:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            try:
+                # A timeout keeps the wait interruptible by Ctrl-C on every platform.
+                kind, payload = self._results.get(timeout=self._poll)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._results.empty():
+                    raise RuntimeError("the edge-tts worker ended without a result") from None
+                continue
+            if kind == _ITEM:
+                yield payload  # type: ignore[misc]
+            elif kind == _ERROR:
+                raise payload  # type: ignore[misc]
+            else:
+                return
+
+    def stop(self) -> None:
+        """Cancel the job if it still runs and wait (bounded) for its clean-up."""
+        if not self._thread.is_alive():
+            return
+        self._ready.wait(self._stop_timeout)
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            # RuntimeError: the loop closed in the meantime, nothing left to cancel.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task.cancel)
+        self._thread.join(self._stop_timeout)
+
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as error:  # handed to the consuming thread
+            self._results.put((_ERROR, error))
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()  # type: ignore[assignment]
+        self._ready.set()
+        try:
+            await self._job(self._emit)
+        except asyncio.CancelledError:
+            return  # stop() asked for it; nobody is listening any more
+        except Exception as error:
+            self._results.put((_ERROR, error))
+            return
+        self._results.put((_DONE, None))
+
+    def _emit(self, item: T) -> None:
+        self._results.put((_ITEM, item))

@@ -1,0 +1,126 @@
+"""The edge-tts voice list: live from the service if it answers quickly, else a shipped snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import Coroutine
+from functools import cache
+from importlib import resources
+from typing import Any, TypeVar
+
+import edge_tts
+
+from tts_pipeline.engines.edge_endpoint import resolve_endpoint, use_endpoint
+
+log = logging.getLogger(__name__)
+
+LIVE = "live"
+SNAPSHOT = "snapshot"
+LIST_TIMEOUT = 5.0  # seconds; the list is small, a slow answer means a bad connection
+
+_KEPT_FIELDS = ("ShortName", "Locale", "Gender", "FriendlyName", "VoiceTag", "Status", "Name")
+
+T = TypeVar("T")
+
+
+@cache
+def _snapshot_document() -> dict[str, Any]:
+    text = resources.files("tts_pipeline").joinpath("data/edge_voices.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def snapshot_voices() -> list[dict[str, Any]]:
+    """The voices shipped with the package (a copy: callers may change it)."""
+    return [dict(voice) for voice in _snapshot_document()["voices"]]
+
+
+def snapshot_source() -> str:
+    document = _snapshot_document()
+    return f"{document.get('snapshot_date', '?')}: {document.get('source', '')}"
+
+
+def known_voice_names() -> frozenset[str]:
+    return frozenset(voice["ShortName"] for voice in _snapshot_document()["voices"])
+
+
+async def list_voices_live(
+    *, endpoint: str | None = None, proxy: str | None = None, timeout: float = LIST_TIMEOUT
+) -> list[dict[str, Any]]:
+    """Ask the service for its voice list; raises on any failure or after ``timeout`` seconds."""
+    use_endpoint(resolve_endpoint(endpoint))
+    async with asyncio.timeout(timeout):
+        voices = await edge_tts.list_voices(proxy=proxy)
+    return [_trim(voice) for voice in voices]
+
+
+def list_voices(
+    locale: str | None = None,
+    gender: str | None = None,
+    *,
+    endpoint: str | None = None,
+    proxy: str | None = None,
+    timeout: float = LIST_TIMEOUT,
+) -> tuple[list[dict[str, Any]], str]:
+    """Voices matching ``locale`` (``zh`` or ``zh-CN``) and ``gender``, and where they came from:
+    ``"live"`` or ``"snapshot"`` (the service did not answer within ``timeout``)."""
+    try:
+        voices = run_sync(list_voices_live(endpoint=endpoint, proxy=proxy, timeout=timeout))
+        source = LIVE
+    except Exception as error:  # any failure means: use what we ship
+        log.info("edge-tts voice list unavailable (%s); using the shipped snapshot", error)
+        voices, source = snapshot_voices(), SNAPSHOT
+    return filter_voices(voices, locale=locale, gender=gender), source
+
+
+def filter_voices(
+    voices: list[dict[str, Any]], *, locale: str | None = None, gender: str | None = None
+) -> list[dict[str, Any]]:
+    """Keep voices whose locale is ``locale`` or starts with ``locale-`` (case-insensitive; so
+    ``zh-CN`` includes the zh-CN dialect voices) and whose gender matches; sorted by name."""
+    wanted_locale = locale.lower() if locale else None
+    wanted_gender = gender.lower() if gender else None
+    kept = [
+        voice
+        for voice in voices
+        if _locale_matches(str(voice.get("Locale", "")), wanted_locale)
+        and (wanted_gender is None or str(voice.get("Gender", "")).lower() == wanted_gender)
+    ]
+    return sorted(kept, key=lambda voice: (voice.get("Locale", ""), voice.get("ShortName", "")))
+
+
+def _locale_matches(voice_locale: str, wanted: str | None) -> bool:
+    if wanted is None:
+        return True
+    voice_locale = voice_locale.lower()
+    return voice_locale == wanted or voice_locale.startswith(wanted + "-")
+
+
+def _trim(voice: dict[str, Any]) -> dict[str, Any]:
+    return {key: voice[key] for key in _KEPT_FIELDS if key in voice}
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even if this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # A loop is running here (e.g. a notebook): run ours in a helper thread instead.
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:  # handed back to the caller below
+            failure.append(error)
+
+    thread = threading.Thread(target=target, name="tts-edge-sync", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
