@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tts_pipeline.normalize.fills import FillMap, load_fills
+
+__all__ = [
+    "FillMap",
+    "Normalized",
+    "PlaceholderHit",
+    "load_fills",
+    "normalize",
+    "normalize_all",
+]
+
 
 @dataclass(frozen=True)
 class PlaceholderHit:
@@ -40,7 +51,16 @@ def normalize(text: str, language: str = "zh-CN", fills: object | None = None) -
 
 
 def normalize_all(
-    texts: Sequence[str], language: str = "zh-CN", fills: object | None = None
+    texts: Sequence[str], language: str = "zh-CN", fills: FillMap | object | None = None
 ) -> list[Normalized]:
-    """Normalize a document's utterances in order."""
-    return [normalize(t, language, fills) for t in texts]
+    """Normalize a document's utterances in order.
+
+    Placeholder occurrences are counted across the whole sequence, so fill-ins given by
+    position ("XX人" = ["520人", "30人"]) apply document-wide: the i-th XX人 of the document
+    gets the i-th value. ``fills`` is a FillMap (see ``load_fills``), a plain mapping, or None.
+    """
+    if language.lower().startswith("zh"):
+        from tts_pipeline.normalize.zh import normalize_zh_all
+
+        return normalize_zh_all(texts, fills=fills)
+    return [Normalized(original=text, spoken=text) for text in texts]
