@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -7,9 +9,18 @@ import numpy as np
 import pytest
 from mutagen.mp4 import MP4
 
+from tts_pipeline.containers import cue_quote, cue_unquote
 from tts_pipeline.document import parse
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.export import Tags, encode_m4b, escape_ffmetadata, ffmpeg_exe
+from tts_pipeline.export import (
+    Tags,
+    atomic_path,
+    encode_m4b,
+    escape_ffmetadata,
+    ffmetadata,
+    ffmpeg_exe,
+    manifest,
+)
 from tts_pipeline.segment import build_plan
 from tts_pipeline.stitch import PROGRAMME_RATE, build_timeline, stream_pcm
 
@@ -68,3 +79,51 @@ def test_escape_ffmetadata() -> None:
 def test_bundled_ffmpeg_runs() -> None:
     result = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, check=True)
     assert b"ffmpeg version" in result.stdout
+
+
+def test_ffmetadata_chapter_times_are_exact_samples(tmp_path: Path) -> None:
+    plan, timeline, bodies = _programme(tmp_path)
+    text = ffmetadata(Tags(title="t"), timeline)
+    assert f"TIMEBASE=1/{SR}" in text
+    starts = [int(m) for m in re.findall(r"^START=(\d+)$", text, re.M)]
+    assert starts == [m.start for m in timeline.chapters]
+
+
+def test_manifest_lists_outputs_cues_loudness_and_tags(tmp_path: Path) -> None:
+    plan, timeline, bodies = _programme(tmp_path)
+    cue = {"index": 0, "utterance": "c01-title", "start": 0.0, "end": 0.4, "text": "Title"}
+    data = manifest(
+        plan,
+        timeline,
+        source="talk.txt",
+        outputs={"m4b": "talk.m4b", "srt": "talk.srt"},
+        voice={},
+        engine="x",
+        cues=[cue],
+        loudness={"target_lufs": -18.0},
+        tags=Tags(title="T", artist="A"),
+    )
+    assert data["outputs"] == {"m4b": "talk.m4b", "srt": "talk.srt"}
+    assert data["cues"] == [cue] and data["loudness"] == {"target_lufs": -18.0}
+    assert data["tags"]["artist"] == "A" and data["tags"]["genre"] == "Speech"
+    assert [c["start"] for c in data["chapters"]] == [
+        timeline.ms(m.start) / 1000 for m in timeline.chapters
+    ]
+    json.dumps(data)  # serializable
+
+
+def test_cue_sheet_strings_round_trip() -> None:
+    for value in ['Say "hi" \\ there', "two\nlines", "plain", ""]:
+        quoted = cue_quote(value)
+        assert "\n" not in quoted and quoted.startswith('"') and quoted.endswith('"')
+        assert cue_unquote(quoted) == value
+
+
+def test_failed_text_write_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "talk.srt"
+    path.write_text("old", encoding="utf-8")
+    with pytest.raises(UnicodeEncodeError), atomic_path(path) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        "\ud800".encode()
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["talk.srt"]

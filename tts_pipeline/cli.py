@@ -40,7 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -98,13 +98,37 @@ def render(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Synthesize everything; keep no takes.")
     ] = False,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="Output format, repeatable: m4b (default), m4a, mp3, opus, flac, wav.",
+            show_default=False,
+        ),
+    ] = None,
+    loudness: Annotated[
+        str,
+        typer.Option("--loudness", help="Target loudness in LUFS (EBU R128), or 'off'."),
+    ] = "-18",
+    author: Annotated[
+        str | None,
+        typer.Option("--author", help="Artist/author tag (default: the voice's name)."),
+    ] = None,
+    cover: Annotated[
+        Path | None,
+        typer.Option("--cover", help="Cover art (JPEG or PNG) embedded where the format allows."),
+    ] = None,
 ) -> None:
-    """Render SOURCE to a chaptered audio book (M4B) plus a manifest.
+    """Render SOURCE to a chaptered audio book (M4B) plus subtitles, chapters and a manifest.
 
     Example: tts-pipeline render speech.txt -o output/
+
+    Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
     """
 
     def run() -> None:
+        from tts_pipeline.containers import parse_formats
+        from tts_pipeline.loudness import parse_target
         from tts_pipeline.render import RenderSettings
         from tts_pipeline.render import render as do_render
         from tts_pipeline.voices import load_profile
@@ -116,6 +140,10 @@ def render(
             jobs=jobs,
             cache_dir=cache_dir,
             use_cache=not no_cache,
+            formats=parse_formats(formats),
+            loudness=parse_target(loudness),
+            author=author,
+            cover=cover,
         )
         with RichProgress(err) as progress:
             result = do_render(source, settings, progress=progress)

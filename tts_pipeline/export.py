@@ -1,4 +1,8 @@
-"""Programme → files: chaptered audio containers and the manifest. Every write is atomic."""
+"""Programme → files: tags, FFMETADATA, ffmpeg, the manifest. Every write is atomic.
+
+The per-format encoding (all formats from one PCM stream) lives in ``containers``; subtitles and
+chapter sidecars in ``subtitles``.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,6 @@ import imageio_ffmpeg
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.segment import Plan
 from tts_pipeline.stitch import Timeline
-
-FORMATS = ("m4b",)
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,16 @@ def escape_ffmetadata(value: str) -> str:
 
 
 def ffmetadata(tags: Tags, timeline: Timeline) -> str:
+    """Tags and chapters for ffmpeg. Chapter times are in samples (exact, no rounding)."""
     lines = [";FFMETADATA1"]
     for key, value in _tag_items(tags):
         lines.append(f"{key}={escape_ffmetadata(value)}")
     for mark in timeline.chapters:
         lines += [
             "[CHAPTER]",
-            "TIMEBASE=1/1000",
-            f"START={round(timeline.seconds(mark.start) * 1000)}",
-            f"END={round(timeline.seconds(mark.end) * 1000)}",
+            f"TIMEBASE=1/{timeline.sample_rate}",
+            f"START={mark.start}",
+            f"END={mark.end}",
             f"title={escape_ffmetadata(mark.title)}",
         ]
     return "\n".join(lines) + "\n"
@@ -103,51 +106,13 @@ def encode_m4b(
     pcm: Iterable[bytes], timeline: Timeline, tags: Tags, out_path: Path, bitrate: str = "64k"
 ) -> None:
     """Encode 16-bit mono PCM chunks to AAC in an MP4 container with chapters, atomically."""
-    with tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch:
-        meta = Path(scratch) / "chapters.ffmeta"
-        meta.write_text(ffmetadata(tags, timeline), encoding="utf-8")
-        with atomic_path(out_path) as tmp:
-            cmd = [
-                ffmpeg_exe(),
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "s16le",
-                "-ar",
-                str(timeline.sample_rate),
-                "-ac",
-                "1",
-                "-i",
-                "pipe:0",
-                "-i",
-                str(meta),
-                "-map",
-                "0:a",
-                "-map_metadata",
-                "1",
-                "-map_chapters",
-                "1",
-                "-c:a",
-                "aac",
-                "-b:a",
-                bitrate,
-                # Same input, same bytes: no encoder version or creation time in the file.
-                "-fflags",
-                "+bitexact",
-                "-flags:a",
-                "+bitexact",
-                "-movflags",
-                "+faststart",
-                "-f",
-                "mp4",
-                str(tmp),
-            ]
-            _run_ffmpeg(cmd, pcm)
+    from tts_pipeline.containers import encode  # containers builds on this module
+
+    encode(pcm, timeline, tags, {"m4b": out_path}, bitrates={"m4b": bitrate})
 
 
-def _run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
+def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
+    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line."""
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -177,10 +142,16 @@ def manifest(
     voice: dict[str, Any],
     engine: str,
     takes: dict[str, dict[str, Any]] | None = None,
+    cues: list[dict[str, Any]] | None = None,
+    loudness: dict[str, Any] | None = None,
+    tags: Tags | None = None,
 ) -> dict[str, Any]:
-    """Everything a player, a proofreader or a later stage needs to know about the render."""
+    """Everything a player, a proofreader or a later stage needs to know about the render.
+
+    ``outputs`` names every file written (kind → file name), ``cues`` the subtitle cues
+    (subtitles.cues_json), ``loudness`` the loudness plan (LoudnessPlan.to_json).
+    """
     placements = {p.utterance_id: p for p in timeline.placements}
-    secs = timeline.seconds
     utterances = []
     for chapter_index, chapter in enumerate(plan.chapters):
         for u in chapter.utterances:
@@ -189,8 +160,8 @@ def manifest(
                 "id": u.id,
                 "chapter": chapter_index,
                 "kind": u.kind,
-                "start": round(secs(p.start), 3),
-                "end": round(secs(p.end), 3),
+                "start": timeline.ms(p.start) / 1000,
+                "end": timeline.ms(p.end) / 1000,
                 "pause_after": u.pause_after,
                 "text": u.text,
                 "spoken": u.spoken,
@@ -208,16 +179,19 @@ def manifest(
         "engine": engine,
         "voice": voice,
         "outputs": outputs,
+        "tags": dict(_tag_items(tags)) if tags else {},
+        "loudness": loudness,
         "chapters": [
             {
                 "index": i,
                 "title": mark.title,
-                "start": round(secs(mark.start), 3),
-                "end": round(secs(mark.end), 3),
+                "start": timeline.ms(mark.start) / 1000,
+                "end": timeline.ms(mark.end) / 1000,
             }
             for i, mark in enumerate(timeline.chapters)
         ],
         "utterances": utterances,
+        "cues": cues or [],
         "removed": list(plan.removed),
         "placeholders": plan.placeholder_details(),
     }

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
-from tts_pipeline import export, stitch
+from tts_pipeline import containers, export, produce, subtitles
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Document, load_document
 from tts_pipeline.engines import Engine, SynthesisRequest, Take, get_engine
+from tts_pipeline.errors import PipelineError
+from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
 
@@ -67,6 +68,22 @@ class RenderSettings:
     fills: Any | None = None
     cache_dir: Path | None = None
     use_cache: bool = True
+    # Output (issue 6). Checked here, so a bad value fails before any synthesis.
+    formats: tuple[str, ...] = containers.DEFAULT_FORMATS
+    loudness: float | None = DEFAULT_TARGET_LUFS  # LUFS; None: no normalization
+    true_peak: float = DEFAULT_TRUE_PEAK_DBTP  # dBTP ceiling
+    author: str | None = None  # default: the voice's display name
+    cover: Path | None = None  # JPEG/PNG cover art
+    date: str | None = None  # date tag; default: today (ISO)
+    subtitles: bool = True  # .srt, .vtt, .chapters.vtt, .chapters.json
+    cover_image: containers.Cover | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", containers.parse_formats(self.formats))
+        if self.loudness is not None:
+            object.__setattr__(self, "loudness", parse_target(self.loudness))
+        if self.cover is not None:
+            object.__setattr__(self, "cover_image", containers.load_cover(self.cover))
 
 
 @dataclass(frozen=True)
@@ -143,49 +160,50 @@ def render(
     engine = engine or get_engine(voice.engine)
     progress.stage("Checking the voice")
     engine.check(voice)
+    ensure_writable_dir(settings.output_dir)
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     keys, synthesized = synthesize_plan(plan, engine, voice, store, settings.jobs, progress)
     t_synth = time.perf_counter()
 
     progress.stage("Stitching and encoding")
-    lengths: list[int] = []
-    take_info: dict[str, dict[str, Any]] = {}
-    for u, key in zip(plan.utterances, keys, strict=True):
-        take = _stored(store, key)
-        lengths.append(len(stitch.trim(take)))
-        take_info[u.id] = {"engine": take.engine, "voice": take.voice}
-    timeline = stitch.build_timeline(plan, lengths)
-
-    def trimmed_takes() -> Iterator[np.ndarray]:
-        for key in keys:
-            yield stitch.trim(_stored(store, key))
-
-    stem = source.stem
     out_dir = settings.output_dir
-    audio_path = out_dir / f"{stem}.m4b"
-    manifest_path = out_dir / f"{stem}.manifest.json"
+    manifest_path = out_dir / f"{source.stem}.manifest.json"
     tags = export.Tags(
         title=plan.title,
-        artist=voice.display_name,
+        artist=settings.author or voice.display_name,
+        date=settings.date or datetime.date.today().isoformat(),
         language=plan.language,
         comment="Narrated with tts-pipeline",
     )
-    export.encode_m4b(stitch.stream_pcm(timeline, trimmed_takes()), timeline, tags, audio_path)
-    outputs = {"m4b": audio_path.name, "manifest": manifest_path.name}
+    options = produce.OutputOptions(
+        formats=settings.formats,
+        loudness=settings.loudness,
+        true_peak=settings.true_peak,
+        cover=settings.cover_image,
+        subtitles=settings.subtitles,
+    )
+    produced = produce.produce(
+        plan, lambda i: _stored(store, keys[i]), out_dir, source.stem, tags, options
+    )
+    timeline = produced.timeline
+    result_outputs = {**produced.outputs, "manifest": manifest_path}
     data = export.manifest(
         plan,
         timeline,
         source=source.name,
-        outputs=outputs,
+        outputs={kind: path.name for kind, path in result_outputs.items()},
         voice=voice.to_dict(),
         engine=voice.engine,
-        takes=take_info,
+        takes=produce.take_details(produced, plan),
+        cues=subtitles.cues_json(produced.cues, timeline),
+        loudness=produced.loudness.to_json() if produced.loudness else None,
+        tags=tags,
     )
     export.write_manifest(data, manifest_path)
     t_end = time.perf_counter()
     return RenderResult(
-        outputs={"m4b": audio_path, "manifest": manifest_path},
+        outputs=result_outputs,
         duration=timeline.duration,
         utterances=len(keys),
         synthesized=synthesized,
@@ -199,6 +217,18 @@ def render(
             "stitch_export": t_end - t_synth,
         },
     )
+
+
+def ensure_writable_dir(directory: Path) -> None:
+    """Fail before synthesis, not after it, when the output cannot be written."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tts-pipeline-probe-"):
+            pass
+    except OSError as exc:
+        raise PipelineError(
+            f"cannot write to the output directory {directory}: {exc.strerror or exc}"
+        ) from None
 
 
 def _stored(store: TakeStore, key: str) -> Take:

@@ -16,23 +16,73 @@ from tts_pipeline.segment import Plan
 
 PROGRAMME_RATE = 24_000
 
-# Trimming: a 10 ms frame is silence when its RMS is this far below the take's loudest frames.
-TRIM_FRAME_SECONDS = 0.010
+# Trimming works on 5 ms frames. A frame is voice when its level is above a threshold that sits
+# TRIM_RELATIVE_DB below the take's loudest 50 ms, but at least TRIM_FLOOR_MARGIN_DB above its
+# noise floor (the quietest frames), and never closer than TRIM_MAX_THRESHOLD_DB to the loudest.
+TRIM_HOP_SECONDS = 0.005
+TRIM_REFERENCE_SECONDS = 0.050
 TRIM_RELATIVE_DB = -40.0
-# Keep this much around the voiced part so no soft onset or final consonant is clipped.
+TRIM_FLOOR_MARGIN_DB = 10.0
+TRIM_FLOOR_PERCENTILE = 10.0
+TRIM_MAX_THRESHOLD_DB = -20.0
+SILENT_TAKE_DBFS = -70.0  # a take whose loudest 50 ms is quieter than this is silence
+# A loud run shorter than this is a click, not voice, unless it lies within TRIM_ATTACH_SECONDS
+# of voice (a plosive burst or a breath onset right before a vowel belongs to the word).
+TRIM_MIN_VOICE_SECONDS = 0.040
+TRIM_ATTACH_SECONDS = 0.080
+# Keep this much around the voiced part so no soft onset or final consonant is clipped. The kept
+# margins count towards the pause that follows, so voice-to-voice gaps equal the settings.
 TRIM_KEEP_SECONDS = 0.030
 FADE_SECONDS = 0.005
+
+# Chapter starts are placed on this grid (a CD frame, 1/75 s) when the sample rate allows, so cue
+# sheets (which count in CD frames) hold exactly the same chapter times as every other format.
+CUE_FRAMES_PER_SECOND = 75
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where a take was cut, in samples of the take at the programme rate.
+
+    ``start:end`` is kept; ``voice_start:voice_end`` is the voiced part inside it (the rest is the
+    kept margin).
+    """
+
+    start: int
+    end: int
+    voice_start: int
+    voice_end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    @property
+    def lead(self) -> int:
+        return self.voice_start - self.start
+
+    @property
+    def tail(self) -> int:
+        return self.end - self.voice_end
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one utterance sits in the programme, in samples."""
+    """Where one utterance sits in the programme, in samples.
+
+    ``start:end`` is its audio (voice plus kept margins), ``voice_start:voice_end`` the voice
+    inside it, ``offset`` how many samples (programme rate) were trimmed from the take's start:
+    a time ``t`` seconds into the untrimmed take is at ``start + t * rate - offset``.
+    """
 
     utterance_id: str
     chapter: int
     start: int
     end: int
     gap_after: int
+    voice_start: int = 0
+    voice_end: int = 0
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +108,10 @@ class Timeline:
     def seconds(self, samples: int) -> float:
         return samples / self.sample_rate
 
+    def ms(self, samples: int) -> int:
+        """A sample position in whole milliseconds (how every container stores chapter times)."""
+        return (samples * 1000 + self.sample_rate // 2) // self.sample_rate
+
 
 def to_rate(samples: np.ndarray, source_rate: int, target_rate: int = PROGRAMME_RATE) -> np.ndarray:
     """Resample by linear interpolation (engines here all produce 24 kHz; this is a safety net)."""
@@ -68,51 +122,157 @@ def to_rate(samples: np.ndarray, source_rate: int, target_rate: int = PROGRAMME_
     return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
 
 
+def _frame_levels(samples: np.ndarray, hop: int) -> np.ndarray:
+    """Level of each ``hop``-sample frame in dBFS (RMS; -120 for digital silence)."""
+    n = len(samples) // hop
+    frames = samples[: n * hop].astype(np.float64).reshape(n, hop)
+    power = np.mean(frames**2, axis=1)
+    return 10.0 * np.log10(np.maximum(power, 1e-12))
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges where ``mask`` is true."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _voiced_runs(runs: list[tuple[int, int]], min_len: int, attach: int) -> tuple[int, int]:
+    """First and last frame (end exclusive) of voice: sustained runs plus the short runs that
+    touch them (within ``attach`` frames); isolated short runs (clicks) are dropped."""
+    sustained = [i for i, (a, b) in enumerate(runs) if b - a >= min_len]
+    if not sustained:  # nothing sustained (a very short take): every loud frame is voice
+        return runs[0][0], runs[-1][1]
+    first, last = sustained[0], sustained[-1]
+    while first > 0 and runs[first][0] - runs[first - 1][1] <= attach:
+        first -= 1
+    while last < len(runs) - 1 and runs[last + 1][0] - runs[last][1] <= attach:
+        last += 1
+    return runs[first][0], runs[last][1]
+
+
+def find_cut(samples: np.ndarray, sample_rate: int) -> Cut:
+    """Find the voiced part of a take (robust to a noise floor and to isolated clicks) and the
+    margins kept around it. An all-silent take gives an empty cut."""
+    hop = max(1, round(sample_rate * TRIM_HOP_SECONDS))
+    levels = _frame_levels(samples, hop)
+    if len(levels) == 0:
+        return Cut(0, 0, 0, 0)
+    smooth = max(1, round(TRIM_REFERENCE_SECONDS / TRIM_HOP_SECONDS))
+    power = 10.0 ** (levels / 10.0)
+    window = min(smooth, len(power))
+    reference = 10.0 * np.log10(
+        max(float(np.max(np.convolve(power, np.ones(window) / window, "valid"))), 1e-12)
+    )
+    if reference < SILENT_TAKE_DBFS:
+        return Cut(0, 0, 0, 0)
+    floor = float(np.percentile(levels, TRIM_FLOOR_PERCENTILE))
+    threshold = min(
+        max(reference + TRIM_RELATIVE_DB, floor + TRIM_FLOOR_MARGIN_DB),
+        reference + TRIM_MAX_THRESHOLD_DB,
+    )
+    runs = _runs(levels > threshold)
+    if not runs:  # pragma: no cover - the reference frame itself is above the threshold
+        return Cut(0, 0, 0, 0)
+    min_len = max(1, round(TRIM_MIN_VOICE_SECONDS / TRIM_HOP_SECONDS))
+    attach = round(TRIM_ATTACH_SECONDS / TRIM_HOP_SECONDS)
+    first, last = _voiced_runs(runs, min_len, attach)
+    # Refine to the sample: the first/last sample louder than the threshold near the frame edge.
+    amplitude = 10.0 ** (threshold / 20.0)
+    lo = max(0, (first - 1) * hop)
+    head = np.flatnonzero(np.abs(samples[lo : (first + 1) * hop]) > amplitude)
+    voice_start = lo + int(head[0]) if len(head) else first * hop
+    hi = min(len(samples), (last + 1) * hop)
+    tail_lo = max(0, (last - 1) * hop)
+    tail = np.flatnonzero(np.abs(samples[tail_lo:hi]) > amplitude)
+    voice_end = tail_lo + int(tail[-1]) + 1 if len(tail) else last * hop
+    keep = round(sample_rate * TRIM_KEEP_SECONDS)
+    return Cut(
+        start=max(0, voice_start - keep),
+        end=min(len(samples), voice_end + keep),
+        voice_start=voice_start,
+        voice_end=voice_end,
+    )
+
+
 def voiced_bounds(samples: np.ndarray, sample_rate: int) -> tuple[int, int]:
     """First and last sample of the voiced part, with a small margin kept on both sides."""
-    frame = max(1, int(sample_rate * TRIM_FRAME_SECONDS))
-    n_frames = len(samples) // frame
-    if n_frames == 0:
-        return 0, len(samples)
-    frames = samples[: n_frames * frame].astype(np.float64).reshape(n_frames, frame)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
-    peak = float(np.percentile(rms, 95))
-    if peak <= 1e-5:
-        return 0, 0  # silence only
-    threshold = peak * 10 ** (TRIM_RELATIVE_DB / 20)
-    voiced = np.flatnonzero(rms > threshold)
-    keep = int(sample_rate * TRIM_KEEP_SECONDS)
-    start = max(0, int(voiced[0]) * frame - keep)
-    end = min(len(samples), (int(voiced[-1]) + 1) * frame + keep)
-    return start, end
+    cut = find_cut(samples, sample_rate)
+    return cut.start, cut.end
 
 
-def trim(take: Take, sample_rate: int = PROGRAMME_RATE) -> np.ndarray:
-    """The take's voiced part at the programme rate, with short fades against clicks."""
+def cut_take(take: Take, sample_rate: int = PROGRAMME_RATE) -> tuple[np.ndarray, Cut]:
+    """The take's voiced part at the programme rate (short fades against clicks) and its cut."""
     samples = to_rate(take.samples, take.sample_rate, sample_rate)
-    start, end = voiced_bounds(samples, sample_rate)
-    out = np.array(samples[start:end], dtype=np.float32)
+    cut = find_cut(samples, sample_rate)
+    out = np.array(samples[cut.start : cut.end], dtype=np.float32)
     fade = min(len(out) // 2, int(sample_rate * FADE_SECONDS))
     if fade > 0:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         out[:fade] *= ramp
         out[-fade:] *= ramp[::-1]
-    return out
+    return out, cut
+
+
+def trim(take: Take, sample_rate: int = PROGRAMME_RATE) -> np.ndarray:
+    """The take's voiced part at the programme rate, with short fades against clicks."""
+    return cut_take(take, sample_rate)[0]
+
+
+def cue_grid(sample_rate: int) -> int:
+    """Samples per CD frame (1/75 s) when that is a whole number, else 0 (no grid)."""
+    frames, rest = divmod(sample_rate, CUE_FRAMES_PER_SECOND)
+    return frames if rest == 0 else 0
 
 
 def build_timeline(
-    plan: Plan, lengths: Sequence[int], sample_rate: int = PROGRAMME_RATE
+    plan: Plan,
+    lengths: Sequence[int | Cut],
+    sample_rate: int = PROGRAMME_RATE,
+    *,
+    chapter_grid: int = 0,
 ) -> Timeline:
-    """Place each trimmed take (``lengths`` in samples, plan order) and its pause after it."""
+    """Place each trimmed take and the pause after it (plan order).
+
+    ``lengths`` gives each take as a sample count or, better, as its Cut: the kept margins then
+    count towards the pause, so the silence from one voice to the next is exactly the pause.
+    With ``chapter_grid`` (samples) every chapter after the first starts on a multiple of it
+    (the pause before it moves by at most half a grid step).
+    """
     utterances = plan.utterances
     if len(lengths) != len(utterances):
         raise ValueError("one length per utterance is needed")
-    placements: list[Placement] = []
+    cuts = [c if isinstance(c, Cut) else Cut(0, c, 0, c) for c in lengths]
+    starts: list[int] = []
+    gaps: list[int] = []
     cursor = 0
-    for utterance, length in zip(utterances, lengths, strict=True):
-        gap = round(utterance.pause_after * sample_rate)
-        placements.append(Placement(utterance.id, utterance.chapter, cursor, cursor + length, gap))
-        cursor += length + gap
+    for i, (utterance, cut) in enumerate(zip(utterances, cuts, strict=True)):
+        if i and chapter_grid and utterance.chapter != utterances[i - 1].chapter:
+            previous_end = starts[-1] + cuts[i - 1].length
+            aligned = round(cursor / chapter_grid) * chapter_grid
+            if aligned < previous_end:
+                aligned += chapter_grid * -(-(previous_end - aligned) // chapter_grid)
+            gaps[-1] = aligned - previous_end
+            cursor = aligned
+        starts.append(cursor)
+        pause = round(utterance.pause_after * sample_rate)
+        following = cuts[i + 1].lead if i + 1 < len(cuts) else 0
+        gap = max(0, pause - cut.tail - following) if i + 1 < len(cuts) else pause
+        gaps.append(gap)
+        cursor += cut.length + gap
+    placements = tuple(
+        Placement(
+            utterance_id=u.id,
+            chapter=u.chapter,
+            start=start,
+            end=start + cut.length,
+            gap_after=gap,
+            voice_start=start + cut.lead,
+            voice_end=start + cut.length - cut.tail,
+            offset=cut.start,
+        )
+        for u, cut, start, gap in zip(utterances, cuts, starts, gaps, strict=True)
+    )
     total = cursor
     chapter_starts: list[tuple[int, int]] = []  # (chapter index, start sample)
     for placement in placements:
@@ -124,7 +284,7 @@ def build_timeline(
     for i, (chapter_index, start) in enumerate(chapter_starts):
         end = chapter_starts[i + 1][1] if i + 1 < len(chapter_starts) else total
         marks.append(ChapterMark(plan.chapters[chapter_index].title, start, end))
-    return Timeline(sample_rate, tuple(placements), tuple(marks), total)
+    return Timeline(sample_rate, placements, tuple(marks), total)
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:

@@ -1,0 +1,188 @@
+"""BS.1770 loudness in numpy, checked against ffmpeg's ebur128 meter; levelling, target, limiter."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_tools import SR, ebur128, noise, silence, tone, write_wav
+from tts_pipeline.document import parse
+from tts_pipeline.errors import SettingsError
+from tts_pipeline.loudness import (
+    TRUE_PEAK_KAISER_BETA,
+    TRUE_PEAK_TAPS_PER_PHASE,
+    _running_min,
+    db_to_gain,
+    integrated_loudness,
+    k_weighting_biquads,
+    measure_take,
+    oversampling,
+    parse_target,
+    peak_envelope,
+    plan_loudness,
+    true_peak,
+)
+from tts_pipeline.segment import build_plan
+from tts_pipeline.stitch import build_timeline, stream_pcm
+
+
+def syllables(seconds: float, dbfs: float, seed: int, rate: int = SR) -> np.ndarray:
+    """Speech-like: noise bursts of 150-300 ms with short pauses, some quieter than others."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    total = 0.0
+    while total < seconds:
+        length = float(rng.uniform(0.15, 0.3))
+        level = dbfs - float(rng.uniform(0, 12))
+        parts += [noise(length, level, seed=int(rng.integers(1e9)), rate=rate)]
+        gap = float(rng.uniform(0.03, 0.12))
+        parts += [np.zeros(round(gap * rate), dtype=np.float32)]
+        total += length + gap
+    return np.concatenate(parts)
+
+
+def test_k_weighting_matches_the_published_48k_coefficients() -> None:
+    (b1, a1), (b2, a2) = k_weighting_biquads(48_000)
+    assert np.allclose(b1, [1.53512485958697, -2.69169618940638, 1.19839281085285], atol=1e-9)
+    assert np.allclose(a1, [1.0, -1.69065929318241, 0.73248077421585], atol=1e-9)
+    assert np.allclose(b2, [1.0, -2.0, 1.0])
+    assert np.allclose(a2, [1.0, -1.99004745483398, 0.99007225036621], atol=1e-9)
+
+
+def test_full_scale_997_hz_sine_reads_minus_3_lufs() -> None:
+    t = np.arange(48_000 * 3) / 48_000
+    assert abs(integrated_loudness(np.sin(2 * np.pi * 997 * t), 48_000) - -3.01) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("name", "rate"),
+    [("noise", SR), ("syllables", SR), ("syllables with long silences", SR), ("tones", 48_000)],
+)
+def test_integrated_loudness_agrees_with_ffmpeg(tmp_path: Path, name: str, rate: int) -> None:
+    signals = {
+        "noise": lambda: noise(6.0, -25, seed=1, rate=rate),
+        "syllables": lambda: syllables(8.0, -20, seed=2, rate=rate),
+        # Long silences and a quiet passage: the absolute and relative gates both matter.
+        "syllables with long silences": lambda: np.concatenate(
+            [
+                syllables(4, -18, 3, rate),
+                silence(3, rate),
+                syllables(3, -40, 4, rate),
+                silence(2, rate),
+                syllables(4, -22, 5, rate),
+            ]  # fmt: skip
+        ),
+        "tones": lambda: np.concatenate(
+            [tone(2, 100, 0.3, rate), tone(2, 3000, 0.1, rate), tone(2, 12000, 0.2, rate)]
+        ),
+    }
+    samples = signals[name]()
+    ours = integrated_loudness(samples, rate)
+    theirs = ebur128(write_wav(tmp_path / "x.wav", samples, rate)).integrated
+    assert abs(ours - theirs) <= 0.15, (ours, theirs)
+
+
+def test_true_peak_finds_the_peak_between_samples(tmp_path: Path) -> None:
+    # A sine at a quarter of the sample rate, 45° off: every sample is at 0.707 of the peak.
+    n = np.arange(SR)
+    samples = 0.5 * np.sin(2 * np.pi * (SR / 4) * n / SR + math.pi / 4)
+    assert np.max(np.abs(samples)) == pytest.approx(0.5 / math.sqrt(2), rel=1e-6)
+    assert 20 * math.log10(true_peak(samples, SR) / 0.5) == pytest.approx(0.0, abs=0.15)
+    # Against ffmpeg's meter (which resamples to 48 kHz first), on speech-like, not white, noise.
+    speech = np.convolve(syllables(4, -12, seed=9), [0.25, 0.5, 0.25], "same")
+    theirs = ebur128(write_wav(tmp_path / "x.wav", speech, SR)).true_peak
+    assert abs(20 * math.log10(true_peak(speech, SR)) - theirs) <= 0.35
+
+
+def test_running_min_matches_the_naive_one() -> None:
+    values = np.random.default_rng(0).random(1000)
+    for radius in (1, 3, 17):
+        naive = [values[max(0, i - radius) : i + radius + 1].min() for i in range(len(values))]
+        assert np.array_equal(_running_min(values, radius), naive)
+
+
+def _programme(tmp_path: Path, levels: list[float], target: float):
+    lines = "\n".join(f"Paragraph {i}." for i in range(len(levels) - 1))
+    plan = build_plan(parse(f"Title\n{lines}\n"))
+    assert len(plan.utterances) == len(levels)
+    takes = [syllables(2.5 + 0.5 * (i % 3), db, seed=i) for i, db in enumerate(levels)]
+    measures = [measure_take(t, SR) for t in takes]
+    plan_ = plan_loudness(measures, SR, target)
+    timeline = build_timeline(plan, [len(t) for t in takes])
+    processed = [plan_.apply(i, t) for i, t in enumerate(takes)]
+    pcm = b"".join(stream_pcm(timeline, iter(processed)))
+    audio = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768
+    return plan_, processed, audio, write_wav(tmp_path / "p.wav", audio, SR)
+
+
+def test_levelled_programme_hits_the_target(tmp_path: Path) -> None:
+    levels = [-30.0, -14.0, -22.0, -26.0, -18.0]
+    plan_, processed, audio, path = _programme(tmp_path, levels, target=-18.0)
+    measured = ebur128(path)
+    assert abs(measured.integrated - -18.0) <= 0.5, measured
+    assert measured.true_peak <= -1.5 + 0.05
+    own = [integrated_loudness(t, SR) for t in processed]
+    assert max(own) - min(own) <= 0.5, own  # no paragraph suddenly louder
+    # The programme loudness predicted from per-take measurements (streaming) is close to the
+    # one measured on the whole programme.
+    assert abs(plan_.levelled + plan_.overall_db - integrated_loudness(audio, SR)) <= 0.5
+
+
+def test_limiter_keeps_the_true_peak_under_the_ceiling(tmp_path: Path) -> None:
+    # Noise-like "speech" has a high crest factor: at -14 LUFS its peaks would reach ~+1 dBTP.
+    plan_, processed, audio, path = _programme(tmp_path, [-30.0, -28.0, -29.0], target=-14.0)
+    assert all(plan_.limited(i) for i in range(3))
+    assert all(plan_.peaks[i] * plan_.gain(i) > db_to_gain(-1.0) for i in range(3))
+    assert max(true_peak(t, SR) for t in processed) <= db_to_gain(-1.5)
+    measured = ebur128(path)
+    assert measured.true_peak <= -1.5 + 0.05, measured
+    assert abs(measured.integrated - -14.0) <= 1.0, measured
+
+
+def test_silence_and_short_takes_do_not_break_the_plan() -> None:
+    takes = [measure_take(np.zeros(SR, dtype=np.float32), SR), measure_take(tone(0.2), SR)]
+    plan_ = plan_loudness(takes, SR, -18.0)
+    assert math.isinf(takes[0].own) and math.isfinite(takes[1].own)
+    assert plan_.take_gains_db[0] == pytest.approx(plan_.overall_db)
+    assert math.isfinite(plan_.take_gains_db[1])
+    nothing = plan_loudness([takes[0]], SR, -18.0)
+    assert nothing.take_gains_db == (0.0,)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("-16", -16.0), ("off", None), ("-23 LUFS", -23.0), (None, -18.0)]
+)
+def test_parse_target(text: str | None, value: float | None) -> None:
+    assert parse_target(text) == value
+
+
+@pytest.mark.parametrize("text", ["loud", "0", "-60", "nan"])
+def test_parse_target_rejects(text: str) -> None:
+    with pytest.raises(SettingsError, match="--loudness"):
+        parse_target(text)
+
+
+def test_peak_envelope_shortcut_is_exact_where_it_matters() -> None:
+    """Skipping quiet neighbourhoods never changes a value that can reach the floor."""
+    x = np.convolve(syllables(3, -10, seed=4), [0.3, 0.4, 0.3], "same").astype(np.float64)
+    full = peak_envelope(x, SR, floor=0.0)
+    # Reference: plain polyphase convolution with the same taps.
+    factor = oversampling(SR)
+    half = TRUE_PEAK_TAPS_PER_PHASE * factor // 2
+    k = np.arange(-half, half + 1)
+    h = np.sinc(k / factor) * np.kaiser(len(k), TRUE_PEAK_KAISER_BETA)
+    reference = np.abs(x)
+    for p in range(1, factor):
+        offset = (half + p) // factor
+        taps = h[factor * np.arange(-offset, (half - p) // factor + 1) + p + half]
+        y = np.convolve(x, taps)[offset : offset + len(x)]
+        reference = np.maximum(reference, np.abs(y))
+    assert np.allclose(full, reference, atol=1e-12)
+    for floor in (0.2, 0.5, 0.8):
+        fast = peak_envelope(x, SR, floor=floor)
+        reaches = reference >= floor
+        assert np.allclose(fast[reaches], reference[reaches], atol=1e-12)
+        assert np.all(fast[~reaches] < floor)

@@ -1,0 +1,380 @@
+"""Audio containers: one PCM stream → every requested format, with chapters, tags and cover art.
+
+The programme is streamed once into one ffmpeg process that writes all formats side by side
+(one output per format, each into a temporary file). ffmpeg writes the tags from an FFMETADATA
+file, and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames, in time order;
+mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size) and the MP3 cover.
+mutagen then adds the rest: Vorbis-comment chapters (CHAPTER001=…, CHAPTER001NAME=…) for FLAC
+and Opus, and cover art for MP4, FLAC and Opus. WAV gets a .cue sheet.
+Only when every file is complete are they renamed into place (export.atomic_path).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import struct
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutagen.flac import FLAC, Picture
+from mutagen.mp4 import MP4, MP4Cover
+from mutagen.oggopus import OggOpus
+
+from tts_pipeline.errors import PipelineError, SettingsError
+from tts_pipeline.export import Tags, atomic_path, ffmetadata, ffmpeg_exe, run_ffmpeg
+from tts_pipeline.stitch import Timeline
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """How one output format is encoded and where its chapters, tags and cover go."""
+
+    name: str
+    extension: str
+    muxer: str  # ffmpeg -f
+    codec: str  # ffmpeg -c:a
+    bitrate: str | None  # None: lossless
+    family: str  # tagging family: mp4 | id3 | flac | ogg | wav (see FINISHERS)
+    options: tuple[str, ...] = ()
+
+
+FORMATS: dict[str, FormatSpec] = {
+    spec.name: spec
+    for spec in (
+        FormatSpec("m4b", "m4b", "mp4", "aac", "64k", "mp4", ("-movflags", "+faststart")),
+        FormatSpec("m4a", "m4a", "mp4", "aac", "64k", "mp4", ("-movflags", "+faststart")),
+        FormatSpec("mp3", "mp3", "mp3", "libmp3lame", "64k", "id3", ("-id3v2_version", "4")),
+        FormatSpec("opus", "opus", "opus", "libopus", "32k", "ogg"),
+        FormatSpec("flac", "flac", "flac", "flac", None, "flac"),
+        FormatSpec("wav", "wav", "wav", "pcm_s16le", None, "wav"),
+    )
+}
+DEFAULT_FORMATS = ("m4b",)
+# Families whose chapters ffmpeg writes itself from the FFMETADATA file, and whose cover it embeds.
+FFMPEG_CHAPTERS = frozenset({"mp4", "id3"})
+FFMPEG_COVER = frozenset({"id3"})
+CUE_MAX_TRACKS = 99
+# ID3 TLAN wants ISO 639-2 codes; other containers take the BCP 47 tag (zh-CN) as it is.
+ISO639_2 = {"zh": "zho", "en": "eng", "ja": "jpn", "ko": "kor", "fr": "fra", "de": "deu",
+            "es": "spa", "ru": "rus", "it": "ita", "pt": "por"}  # fmt: skip
+
+COVER_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+COVER_MAX_BYTES = 16 * 1024 * 1024 - 1  # a FLAC picture block holds at most 16 MiB
+MP4_COVER_FORMATS = {"image/jpeg": MP4Cover.FORMAT_JPEG, "image/png": MP4Cover.FORMAT_PNG}
+PICTURE_FRONT_COVER = 3  # ID3/FLAC picture type
+
+
+def parse_formats(names: Iterable[str] | None) -> tuple[str, ...]:
+    """``--format`` values (repeatable, or comma-separated) → known format names, in order."""
+    chosen: list[str] = []
+    for name in names or DEFAULT_FORMATS:
+        for part in name.split(","):
+            key = part.strip().lower().lstrip(".")
+            if not key:
+                continue
+            if key not in FORMATS:
+                raise SettingsError(
+                    f"unknown format {part.strip()!r}; known formats: {', '.join(FORMATS)}"
+                )
+            if key not in chosen:
+                chosen.append(key)
+    return tuple(chosen) or DEFAULT_FORMATS
+
+
+def output_paths(out_dir: Path, stem: str, formats: Iterable[str]) -> dict[str, Path]:
+    return {f: out_dir / f"{stem}.{FORMATS[f].extension}" for f in formats}
+
+
+# ---------------------------------------------------------------------------------------------
+# Cover art
+
+
+@dataclass(frozen=True)
+class Cover:
+    data: bytes
+    mime: str
+    width: int = 0
+    height: int = 0
+
+
+def load_cover(path: Path) -> Cover:
+    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line."""
+    try:
+        if not path.exists():
+            raise SettingsError(f"cover image not found: {path}")
+        if not path.is_file():
+            raise SettingsError(f"cover image {path} is not a file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"cannot read cover image {path}: {exc.strerror or exc}") from None
+    mime = next((m for magic, m in COVER_TYPES.items() if data.startswith(magic)), None)
+    if mime is None:
+        raise SettingsError(f"cover image {path} is not a JPEG or PNG file")
+    if len(data) > COVER_MAX_BYTES:
+        raise SettingsError(f"cover image {path} is larger than 16 MB")
+    width, height = _image_size(data, mime)
+    return Cover(data, mime, width, height)
+
+
+def _image_size(data: bytes, mime: str) -> tuple[int, int]:
+    """Width and height from the image header (0, 0 when it cannot be found)."""
+    if mime == "image/png" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    i = 2
+    while i + 9 < len(data):  # JPEG: walk the markers to a start-of-frame
+        if data[i] != 0xFF:
+            i += 1
+            continue
+        marker = data[i + 1]
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return width, height
+        i += 2 + length
+    return 0, 0
+
+
+def _picture(cover: Cover) -> Picture:
+    picture = Picture()
+    picture.type = PICTURE_FRONT_COVER
+    picture.mime = cover.mime
+    picture.desc = "Cover"
+    picture.width, picture.height, picture.depth = cover.width, cover.height, 24
+    picture.data = cover.data
+    return picture
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapters and tags that mutagen adds after ffmpeg
+
+
+def vorbis_time(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
+
+
+def vorbis_chapters(timeline: Timeline) -> dict[str, str]:
+    """The Vorbis-comment chapter convention: CHAPTER001=HH:MM:SS.mmm, CHAPTER001NAME=title."""
+    out: dict[str, str] = {}
+    for number, mark in enumerate(timeline.chapters, start=1):
+        out[f"CHAPTER{number:03d}"] = vorbis_time(timeline.ms(mark.start))
+        out[f"CHAPTER{number:03d}NAME"] = mark.title
+    return out
+
+
+def _finish_mp4(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+    if cover is None:
+        return
+    audio = MP4(path)
+    if audio.tags is None:
+        audio.add_tags()
+    assert audio.tags is not None
+    audio.tags["covr"] = [MP4Cover(cover.data, MP4_COVER_FORMATS[cover.mime])]
+    audio.save()
+
+
+def _finish_id3(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+    """Nothing: ffmpeg wrote the tags, CTOC/CHAP frames and APIC (see the module docstring)."""
+
+
+def _finish_flac(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+    audio = FLAC(path)
+    for key, value in vorbis_chapters(timeline).items():
+        audio[key] = value
+    if cover is not None:
+        audio.add_picture(_picture(cover))
+    audio.save()
+
+
+def _finish_ogg(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+    audio = OggOpus(path)
+    for key, value in vorbis_chapters(timeline).items():
+        audio[key] = value
+    if cover is not None:
+        picture = base64.b64encode(_picture(cover).write()).decode("ascii")
+        audio["METADATA_BLOCK_PICTURE"] = [picture]
+    audio.save()
+
+
+def _finish_wav(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+    """Nothing to add inside a WAV file: its chapters go to the .cue sheet beside it."""
+
+
+Finisher = Callable[[Path, Timeline, Tags, "Cover | None"], None]
+FINISHERS: dict[str, Finisher] = {
+    "mp4": _finish_mp4,
+    "id3": _finish_id3,
+    "flac": _finish_flac,
+    "ogg": _finish_ogg,
+    "wav": _finish_wav,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Cue sheet (chapters of a WAV file)
+
+
+def cue_quote(value: str) -> str:
+    """A quoted cue-sheet string. Cue sheets have no escape syntax of their own; backslash
+    escapes (\\" \\\\ \\n) are what libcue's lexer accepts; ``cue_unquote`` reverses them."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def cue_unquote(token: str) -> str:
+    body = token[1:-1] if len(token) >= 2 and token[0] == token[-1] == '"' else token
+    out: list[str] = []
+    chars = iter(body)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            out.append("\n" if nxt == "n" else nxt)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def cue_time(samples: int, sample_rate: int) -> str:
+    """mm:ss:ff with 75 frames per second (the nearest frame; exact on the chapter grid)."""
+    frames = (samples * 75 + sample_rate // 2) // sample_rate
+    minutes, rest = divmod(frames, 60 * 75)
+    seconds, frame = divmod(rest, 75)
+    return f"{minutes:02d}:{seconds:02d}:{frame:02d}"
+
+
+def cue_sheet(timeline: Timeline, tags: Tags, audio_name: str) -> str:
+    if len(timeline.chapters) > CUE_MAX_TRACKS:
+        raise PipelineError(
+            f"a cue sheet holds at most {CUE_MAX_TRACKS} chapters "
+            f"(this programme has {len(timeline.chapters)}); choose another format than wav"
+        )
+    lines = [
+        f"REM GENRE {cue_quote(tags.genre)}",
+        *([f"REM DATE {cue_quote(tags.date)}"] if tags.date else []),
+        *([f"REM COMMENT {cue_quote(tags.comment)}"] if tags.comment else []),
+        f"PERFORMER {cue_quote(tags.artist)}",
+        f"TITLE {cue_quote(tags.album or tags.title)}",
+        f"FILE {cue_quote(audio_name)} WAVE",
+    ]
+    for number, mark in enumerate(timeline.chapters, start=1):
+        lines += [
+            f"  TRACK {number:02d} AUDIO",
+            f"    TITLE {cue_quote(mark.title)}",
+            f"    PERFORMER {cue_quote(tags.artist)}",
+            f"    INDEX 01 {cue_time(mark.start, timeline.sample_rate)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+
+
+def encode(
+    pcm: Iterable[bytes],
+    timeline: Timeline,
+    tags: Tags,
+    targets: Mapping[str, Path],
+    cover: Cover | None = None,
+    bitrates: Mapping[str, str] | None = None,
+) -> None:
+    """Encode 16-bit mono PCM chunks once into every format in ``targets`` (format → path).
+
+    All files appear together when everything succeeded; on any failure none is written and
+    the previous files at those paths are left as they were.
+    """
+    if not targets:
+        raise ValueError("no output format")
+    bitrates = bitrates or {}
+    with (
+        tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
+        contextlib.ExitStack() as stack,
+    ):
+        meta = Path(scratch) / "tags.ffmeta"
+        meta.write_text(ffmetadata(tags, timeline), encoding="utf-8")
+        cover_inputs: list[str] = []
+        if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
+            image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
+            image.write_bytes(cover.data)
+            cover_inputs = ["-i", str(image)]
+        temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
+        cmd = [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "s16le",
+            "-ar",
+            str(timeline.sample_rate),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-i",
+            str(meta),
+            *cover_inputs,
+        ]
+        for fmt, tmp in temps.items():
+            cmd += _output_args(FORMATS[fmt], tmp, bitrates.get(fmt), bool(cover_inputs), tags)
+        run_ffmpeg(cmd, pcm)
+        for fmt, tmp in temps.items():
+            spec = FORMATS[fmt]
+            try:
+                FINISHERS[spec.family](tmp, timeline, tags, cover)
+            except Exception as exc:  # mutagen errors are not the user's; say which file
+                raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
+
+
+def _output_args(
+    spec: FormatSpec, tmp: Path, bitrate: str | None, cover: bool, tags: Tags
+) -> list[str]:
+    chapters = "1" if spec.family in FFMPEG_CHAPTERS else "-1"
+    rate = bitrate or spec.bitrate
+    overrides: list[str] = []
+    if spec.family == "id3" and tags.language:
+        code = ISO639_2.get(tags.language.split("-")[0].lower(), tags.language)
+        overrides = ["-metadata", f"language={code}"]
+    picture: list[str] = []
+    if cover and spec.family in FFMPEG_COVER:
+        picture = [
+            "-map",
+            "2:v",
+            "-c:v",
+            "copy",
+            "-disposition:v:0",
+            "attached_pic",
+            "-metadata:s:v",
+            "title=Cover",
+            "-metadata:s:v",
+            "comment=Cover (front)",  # ffmpeg's name for picture type 3, the front cover
+        ]
+    return [
+        "-map",
+        "0:a",
+        *picture,
+        "-map_metadata",
+        "1",
+        "-map_chapters",
+        chapters,
+        *overrides,
+        "-c:a",
+        spec.codec,
+        *(["-b:a", rate] if rate else []),
+        *spec.options,
+        # Same input, same bytes: no encoder version or random stream serials in the file.
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        "-f",
+        spec.muxer,
+        str(tmp),
+    ]

@@ -1,0 +1,417 @@
+"""Loudness (ITU-R BS.1770-4 / EBU R128) measured per take, and the gains that level a programme.
+
+Designed for streaming: each trimmed take is measured on its own (K-weighted 400 ms block
+energies, true peak), which needs one take in memory at a time and keeps only a few numbers per
+second of audio. From those measurements ``plan_loudness`` levels the takes against each other,
+pools their gating blocks to predict the programme's integrated loudness, and picks one overall
+gain that brings it to the target. ``LoudnessPlan.apply(i, samples)`` then scales take ``i`` and,
+where its true peak would pass the ceiling, runs a look-ahead limiter on that take only.
+
+A streaming caller therefore makes two passes over the takes (both one take at a time):
+1. trim → ``measure_take`` (keep the TakeLoudness, drop the audio) → ``plan_loudness``;
+2. trim again → ``plan.apply(i, samples)`` → ``stitch.stream_pcm`` → encoder.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tts_pipeline.errors import SettingsError
+
+DEFAULT_TARGET_LUFS = -18.0
+DEFAULT_TRUE_PEAK_DBTP = -1.5
+TARGET_RANGE_LUFS = (-40.0, -5.0)
+
+BLOCK_SECONDS = 0.400
+HOP_SECONDS = 0.100  # 75 % overlap
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+LUFS_OFFSET = -0.691
+
+# K-weighting (BS.1770-4 Annex 1) as analogue prototypes, so any sample rate gets exact
+# coefficients (the published 48 kHz numbers follow from these).
+SHELF_HZ = 1681.974450955533
+SHELF_GAIN_DB = 3.999843853973347
+SHELF_Q = 0.7071752369554196
+HIGHPASS_HZ = 38.13547087602444
+HIGHPASS_Q = 0.5003270373238773
+K_FIR_SECONDS = 0.5  # the cascade's impulse response has decayed below 1e-12 long before this
+
+# True peak (BS.1770-4 Annex 2) oversamples 4x at 48 kHz; lower rates need more to reach the
+# same 192 kHz (8x at 24 kHz), or peaks between samples of bright sounds are missed.
+TRUE_PEAK_RATE = 192_000
+MIN_OVERSAMPLE = 4
+TRUE_PEAK_TAPS_PER_PHASE = 32
+TRUE_PEAK_KAISER_BETA = 8.0
+INTERPOLATION_CHUNK = 65_536  # samples interpolated at once (bounds memory)
+
+MAX_LEVEL_DB = 12.0  # levelling moves a take by at most this much (a take of noise stays quiet)
+LIMITER_HEADROOM_DB = 0.6  # the limiter aims this far under the ceiling (lossy codecs overshoot)
+LIMITER_WINDOW_SECONDS = 0.010  # look-ahead and release of the limiter
+
+
+def db_to_gain(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float) -> float:
+    return 20.0 * math.log10(gain) if gain > 0 else -math.inf
+
+
+def parse_target(value: str | float | None) -> float | None:
+    """``--loudness``: a target in LUFS (e.g. -16) or "off" (None)."""
+    if value is None:
+        return DEFAULT_TARGET_LUFS
+    if isinstance(value, str):
+        text = value.strip().lower().removesuffix("lufs").strip()
+        if text in ("off", "none", "no"):
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            raise SettingsError(
+                f"--loudness must be a number of LUFS like -16, or off (got {value!r})"
+            ) from None
+    else:
+        number = float(value)
+    low, high = TARGET_RANGE_LUFS
+    if not (math.isfinite(number) and low <= number <= high):
+        raise SettingsError(
+            f"--loudness must be between {low:g} and {high:g} LUFS, or off (got {value!r})"
+        )
+    return number
+
+
+# ---------------------------------------------------------------------------------------------
+# K-weighting and gating
+
+
+def k_weighting_biquads(rate: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(b, a) of the two K-weighting stages (high shelf, then high-pass) at ``rate``."""
+    k = math.tan(math.pi * SHELF_HZ / rate)
+    vh = 10.0 ** (SHELF_GAIN_DB / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / SHELF_Q + k * k
+    shelf_b = np.array(
+        [(vh + vb * k / SHELF_Q + k * k), 2.0 * (k * k - vh), (vh - vb * k / SHELF_Q + k * k)]
+    )
+    shelf_a = np.array([a0, 2.0 * (k * k - 1.0), 1.0 - k / SHELF_Q + k * k])
+    k = math.tan(math.pi * HIGHPASS_HZ / rate)
+    a0 = 1.0 + k / HIGHPASS_Q + k * k
+    hp_b = np.array([1.0, -2.0, 1.0])
+    hp_a = np.array([a0, 2.0 * (k * k - 1.0), 1.0 - k / HIGHPASS_Q + k * k])
+    # The high-pass numerator is [1, -2, 1] unnormalized, as in the standard's 48 kHz table.
+    return (shelf_b / shelf_a[0], shelf_a / shelf_a[0]), (hp_b, hp_a / hp_a[0])
+
+
+@functools.cache
+def k_weighting_fir(rate: int) -> np.ndarray:
+    """The K-weighting cascade's impulse response (exact to double precision)."""
+    n = int(rate * K_FIR_SECONDS)
+    signal = np.zeros(n)
+    signal[0] = 1.0
+    for b, a in k_weighting_biquads(rate):
+        out = np.zeros(n)
+        x1 = x2 = y1 = y2 = 0.0
+        b0, b1, b2 = (float(v) for v in b)
+        a1, a2 = float(a[1]), float(a[2])
+        for i, x in enumerate(signal.tolist()):
+            y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            out[i] = y
+            x2, x1, y2, y1 = x1, x, y1, y
+        signal = out
+    return signal
+
+
+def k_weight(samples: np.ndarray, rate: int) -> np.ndarray:
+    """K-weighted signal (causal filtering from rest), same length as ``samples``."""
+    if len(samples) == 0:
+        return np.zeros(0)
+    h = k_weighting_fir(rate)
+    size = len(samples) + len(h) - 1
+    n = 1 << (size - 1).bit_length()
+    spectrum = np.fft.rfft(samples.astype(np.float64), n) * np.fft.rfft(h, n)
+    return np.fft.irfft(spectrum, n)[: len(samples)]
+
+
+def block_energies(weighted: np.ndarray, rate: int) -> np.ndarray:
+    """Mean square of each 400 ms gating block (100 ms hop) of a K-weighted signal."""
+    block = round(BLOCK_SECONDS * rate)
+    hop = round(HOP_SECONDS * rate)
+    if len(weighted) < block:
+        return np.zeros(0)
+    csum = np.concatenate([[0.0], np.cumsum(weighted.astype(np.float64) ** 2)])
+    starts = np.arange(0, len(weighted) - block + 1, hop)
+    return (csum[starts + block] - csum[starts]) / block
+
+
+def energy_to_lufs(energy: float) -> float:
+    return LUFS_OFFSET + 10.0 * math.log10(energy) if energy > 0 else -math.inf
+
+
+def gated_loudness(energies: np.ndarray) -> float:
+    """Integrated loudness (LUFS) of pooled gating blocks: absolute gate, then relative gate."""
+    if len(energies) == 0:
+        return -math.inf
+    absolute = 10.0 ** ((ABSOLUTE_GATE_LUFS - LUFS_OFFSET) / 10.0)
+    kept = energies[energies > absolute]
+    if len(kept) == 0:
+        return -math.inf
+    relative = float(np.mean(kept)) * 10.0 ** (RELATIVE_GATE_LU / 10.0)
+    kept = kept[kept > relative]
+    return energy_to_lufs(float(np.mean(kept)))
+
+
+def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+    """BS.1770-4 integrated loudness of a mono signal, in LUFS (-inf for silence)."""
+    return gated_loudness(block_energies(k_weight(samples, rate), rate))
+
+
+# ---------------------------------------------------------------------------------------------
+# True peak
+
+
+def oversampling(rate: int) -> int:
+    return max(MIN_OVERSAMPLE, math.ceil(TRUE_PEAK_RATE / rate))
+
+
+@dataclass(frozen=True)
+class _Interpolator:
+    """Kaiser-windowed sinc for ``factor``x interpolation as one matrix: row p-1 gives the value
+    at n + p/factor from the window x[n - after], ..., x[n + before] (phases 1..factor-1)."""
+
+    before: int  # samples after n the window reaches (taps for j = -before .. after)
+    after: int
+    matrix: np.ndarray  # (factor - 1, before + after + 1)
+
+    @property
+    def gain_bound(self) -> float:
+        """No interpolated value exceeds this times the largest sample in its window."""
+        return float(np.max(np.sum(np.abs(self.matrix), axis=1)))
+
+
+@functools.cache
+def _interpolator(factor: int) -> _Interpolator:
+    half = TRUE_PEAK_TAPS_PER_PHASE * factor // 2
+    k = np.arange(-half, half + 1)
+    h = np.sinc(k / factor) * np.kaiser(len(k), TRUE_PEAK_KAISER_BETA)
+    before, after = -(-half // factor), half // factor
+    js = np.arange(after, -before - 1, -1)  # window order: x[n - after] ... x[n + before]
+    matrix = np.zeros((factor - 1, len(js)))
+    for p in range(1, factor):
+        taps = factor * js + p
+        inside = np.abs(taps) <= half
+        matrix[p - 1, inside] = h[taps[inside] + half]
+    return _Interpolator(before, after, matrix)
+
+
+def _loud_neighbourhoods(magnitude: np.ndarray, radius: int, level: float) -> np.ndarray:
+    """Indices of every sample with a value >= ``level`` within ``radius`` of it (a superset:
+    whole blocks of ``radius`` samples next to a loud one)."""
+    block = max(1, radius)
+    n_blocks = -(-len(magnitude) // block)
+    padded = np.zeros(n_blocks * block)
+    padded[: len(magnitude)] = magnitude
+    loud = padded.reshape(n_blocks, block).max(axis=1) >= level
+    near = loud.copy()
+    near[1:] |= loud[:-1]
+    near[:-1] |= loud[1:]
+    idx = (np.flatnonzero(near)[:, None] * block + np.arange(block)).ravel()
+    return idx[idx < len(magnitude)]
+
+
+def peak_envelope(samples: np.ndarray, rate: int, floor: float = 0.0) -> np.ndarray:
+    """Per sample, the largest magnitude of the oversampled signal between it and the next.
+
+    Exact wherever the result can reach ``floor``; elsewhere it may read lower (but below
+    ``floor``): samples whose whole interpolation window is quiet are skipped, which makes the
+    common case (a few peaks near a ceiling) cheap.
+    """
+    x = samples.astype(np.float64)
+    envelope = np.abs(x)
+    if len(x) == 0:
+        return envelope
+    interp = _interpolator(oversampling(rate))
+    reach = max(interp.before, interp.after)
+    candidates = _loud_neighbourhoods(envelope, reach, floor / interp.gain_bound)
+    if len(candidates) == 0:
+        return envelope
+    padded = np.pad(x, (interp.after, interp.before))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, interp.matrix.shape[1])
+    for start in range(0, len(candidates), INTERPOLATION_CHUNK):
+        idx = candidates[start : start + INTERPOLATION_CHUNK]
+        values = np.abs(windows[idx] @ interp.matrix.T).max(axis=1)
+        envelope[idx] = np.maximum(envelope[idx], values)
+    return envelope
+
+
+def true_peak(samples: np.ndarray, rate: int) -> float:
+    """True peak (linear): the peak of the signal oversampled to at least 192 kHz."""
+    if len(samples) == 0:
+        return 0.0
+    sample_peak = float(np.max(np.abs(samples)))  # the true peak is at least this
+    return float(np.max(peak_envelope(samples, rate, floor=sample_peak)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Limiter
+
+
+def _running_min(values: np.ndarray, radius: int) -> np.ndarray:
+    """min(values[i - radius : i + radius + 1]) for every i (van Herk / Gil-Werman, O(n))."""
+    width = 2 * radius + 1
+    n = len(values)
+    padded = np.concatenate([np.ones(radius), values, np.ones(radius)])
+    blocks = -(-len(padded) // width)
+    buf = np.ones(blocks * width)
+    buf[: len(padded)] = padded
+    grid = buf.reshape(blocks, width)
+    prefix = np.minimum.accumulate(grid, axis=1).ravel()
+    suffix = np.minimum.accumulate(grid[:, ::-1], axis=1)[:, ::-1].ravel()
+    idx = np.arange(n)
+    return np.minimum(suffix[idx], prefix[idx + width - 1])
+
+
+def limit(samples: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
+    """Look-ahead peak limiter: the gain never lets the oversampled peak pass ``ceiling``
+    (linear) and moves smoothly (it starts falling one window before a peak)."""
+    envelope = peak_envelope(samples, rate, floor=ceiling)
+    if float(np.max(envelope, initial=0.0)) <= ceiling:
+        return samples
+    needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-12))
+    radius = max(1, round(LIMITER_WINDOW_SECONDS * rate))
+    held = _running_min(needed, radius)
+    # A moving average over the same window: every value it averages is <= needed[i] (the ends
+    # repeat the edge value, which also covers the first/last ``radius`` samples).
+    padded = np.pad(held, radius, mode="edge")
+    csum = np.concatenate([[0.0], np.cumsum(padded)])
+    width = 2 * radius + 1
+    smooth = (csum[width:] - csum[:-width]) / width
+    return (samples * smooth[: len(samples)]).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-take measurement and the programme plan
+
+
+@dataclass(frozen=True)
+class TakeLoudness:
+    """What the loudness plan needs of one trimmed take (the audio itself is not kept).
+
+    ``blocks``: gating-block energies with 300 ms of silence on both sides, as the take sounds in
+    the programme (pooled to predict the programme's loudness); ``own``: the take's own loudness
+    from the blocks inside it (levelling); ``peak``: true peak, linear.
+    """
+
+    blocks: np.ndarray
+    own: float
+    peak: float
+    seconds: float = 0.0
+
+
+def measure_take(samples: np.ndarray, rate: int) -> TakeLoudness:
+    context = round((BLOCK_SECONDS - HOP_SECONDS) * rate)
+    padded = np.concatenate([np.zeros(context), samples.astype(np.float64), np.zeros(context)])
+    weighted = k_weight(padded, rate)
+    blocks = block_energies(weighted, rate)
+    block = round(BLOCK_SECONDS * rate)
+    hop = round(HOP_SECONDS * rate)
+    starts = np.arange(len(blocks)) * hop
+    inside = blocks[(starts >= context) & (starts + block <= context + len(samples))]
+    if len(inside):
+        own = gated_loudness(inside)
+    else:  # shorter than a block: the take's mean square is its single block
+        body = weighted[context : context + len(samples)]
+        own = gated_loudness(np.array([float(np.mean(body**2))])) if len(body) else -math.inf
+    return TakeLoudness(blocks, own, true_peak(samples, rate), len(samples) / rate)
+
+
+@dataclass(frozen=True)
+class LoudnessPlan:
+    """Per-take gains that level the takes and bring the programme to ``target`` LUFS."""
+
+    rate: int
+    target: float
+    ceiling: float  # dBTP
+    source: float  # programme loudness as synthesized (LUFS, predicted from the takes)
+    levelled: float  # after levelling, before the overall gain
+    overall_db: float
+    take_gains_db: tuple[float, ...]  # total gain of each take (levelling + overall)
+    peaks: tuple[float, ...]  # each take's true peak before gain, linear
+
+    def gain(self, index: int) -> float:
+        return db_to_gain(self.take_gains_db[index])
+
+    def limited(self, index: int) -> bool:
+        """Whether take ``index`` needs the limiter after its gain."""
+        ceiling = db_to_gain(self.ceiling - LIMITER_HEADROOM_DB)
+        return self.peaks[index] * self.gain(index) > ceiling
+
+    def apply(self, index: int, samples: np.ndarray) -> np.ndarray:
+        """Take ``index`` with its gain, limited under the true-peak ceiling if needed."""
+        scaled = (samples * self.gain(index)).astype(np.float32)
+        if self.limited(index):
+            return limit(scaled, db_to_gain(self.ceiling - LIMITER_HEADROOM_DB), self.rate)
+        return scaled
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "standard": "ITU-R BS.1770-4 / EBU R128",
+            "target_lufs": self.target,
+            "true_peak_ceiling_dbtp": self.ceiling,
+            "source_lufs": _finite(self.source),
+            "levelled_lufs": _finite(self.levelled),
+            "overall_gain_db": round(self.overall_db, 2),
+            "limited_takes": sum(self.limited(i) for i in range(len(self.peaks))),
+        }
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def plan_loudness(
+    takes: Sequence[TakeLoudness],
+    rate: int,
+    target: float = DEFAULT_TARGET_LUFS,
+    ceiling: float = DEFAULT_TRUE_PEAK_DBTP,
+    level: bool = True,
+) -> LoudnessPlan:
+    """Level each take towards the programme's loudness (at most ±MAX_LEVEL_DB), then one gain
+    for the whole programme so its integrated loudness (pooled gating blocks) is ``target``."""
+    pooled = [t.blocks for t in takes]
+    source = gated_loudness(np.concatenate(pooled)) if pooled else -math.inf
+    reference = _typical(takes)
+    levels = []
+    for t in takes:
+        usable = level and math.isfinite(reference) and math.isfinite(t.own)
+        step = float(np.clip(reference - t.own, -MAX_LEVEL_DB, MAX_LEVEL_DB)) if usable else 0.0
+        levels.append(step)
+    scaled = [t.blocks * 10.0 ** (g / 10.0) for t, g in zip(takes, levels, strict=True)]
+    levelled = gated_loudness(np.concatenate(scaled)) if scaled else -math.inf
+    overall = target - levelled if math.isfinite(levelled) else 0.0
+    return LoudnessPlan(
+        rate=rate,
+        target=target,
+        ceiling=ceiling,
+        source=source,
+        levelled=levelled,
+        overall_db=overall,
+        take_gains_db=tuple(g + overall for g in levels),
+        peaks=tuple(t.peak for t in takes),
+    )
+
+
+def _typical(takes: Sequence[TakeLoudness]) -> float:
+    """The takes' own loudness averaged by power, weighted by duration: what they level to."""
+    audible = [t for t in takes if math.isfinite(t.own) and t.seconds > 0]
+    if not audible:
+        return -math.inf
+    total = sum(t.seconds for t in audible)
+    power = sum(t.seconds * 10.0 ** (t.own / 10.0) for t in audible) / total
+    return 10.0 * math.log10(power)
