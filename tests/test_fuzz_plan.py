@@ -12,7 +12,9 @@ from tts_pipeline.segment import build_plan
 ALPHABET = st.one_of(
     st.characters(codec=None),  # anything, lone surrogates included
     st.sampled_from(list("第一二三，。！？、XxＸ%％0123456789#\n\n\n \u3000\u200f\u202e\x00\x07")),
-    st.sampled_from(["😀", "👩‍👩‍👧", "مرحبا", "שלום", "\ud800", "\udfff", "http://a.b/c", "XX亿元"]),
+    st.sampled_from(
+        ["😀", "👩‍👩‍👧", "مرحبا", "שלום", "\ud800", "\udfff", "http://a.b/c", "XX亿元"]
+    ),
 )
 TEXTS = st.lists(ALPHABET, max_size=120).map("".join)
 
