@@ -160,3 +160,21 @@ def test_heading_clause_is_bounded() -> None:
     assert heading_clause("第一，短标题。正文") == "第一，短标题"
     long = "第一，" + "很长" * 50 + "。"
     assert len(heading_clause(long)) <= 61
+
+
+def test_mixed_encodings_refused_with_the_line() -> None:
+    data = "第一行是UTF-8编码的文字。\n".encode() + "第二行是GBK编码的文字。\n".encode("gbk")
+    with pytest.raises(InputError, match="mixes encodings: UTF-8 up to line 2"):
+        decode(data)
+
+
+def test_nul_bytes_in_text_are_binary() -> None:
+    with pytest.raises(InputError, match="binary"):
+        decode(("讲话稿\n" * 10).encode() + b"\x00" * 200)
+
+
+def test_too_large_input_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes("讲话。\n".encode() * 3_000_000)  # 21 MB
+    with pytest.raises(InputError, match="the limit is 5 MB"):
+        read_text(big)

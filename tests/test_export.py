@@ -127,3 +127,13 @@ def test_failed_text_write_keeps_the_old_file(tmp_path: Path) -> None:
         "\ud800".encode()
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["talk.srt"]
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path) -> None:
+    from tts_pipeline.export import write_text_atomic
+
+    target = tmp_path / "x.json"
+    write_text_atomic(target, "{}")
+    reference = tmp_path / "plain.txt"
+    reference.write_text("{}")
+    assert target.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777

@@ -80,8 +80,8 @@ def decode(data: bytes, name: str = "input") -> str:
             return _checked(data.decode(encoding, errors="strict"), name)
     try:
         return _checked(data.decode("utf-8"), name)
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_mixed_utf8(data, exc.start, name)
     bom_less_utf16 = _guess_utf16(data)
     if bom_less_utf16:
         try:
@@ -97,6 +97,18 @@ def decode(data: bytes, name: str = "input") -> str:
         raise InputError(
             f"{name} is not text in a known encoding (tried UTF-8, UTF-16, GB18030)"
         ) from None
+
+
+def _refuse_mixed_utf8(data: bytes, bad_at: int, name: str) -> None:
+    """A file that is valid UTF-8 with Chinese in it up to some point and then is not was pasted
+    together from files in different encodings: decoding it as one would garble one part."""
+    head = data[:bad_at]
+    if sum(1 for byte in head if byte >= 0xE0) >= 4:  # several multi-byte UTF-8 characters
+        line = head.count(b"\n") + 1
+        raise InputError(
+            f"{name} mixes encodings: UTF-8 up to line {line}, then bytes that are not UTF-8 "
+            "(re-save the whole file as UTF-8)"
+        )
 
 
 def _guess_utf16(data: bytes) -> str | None:
