@@ -1,0 +1,159 @@
+"""Nothing is lost: warm renders reuse every take, edits re-synthesize only what changed, and a
+render killed with SIGKILL resumes where it stopped. Real offline engine, real cache on disk."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_render_e2e import decode_pcm
+
+PARAGRAPHS = [
+    "今天的会议很重要。",
+    "我们要认真学习，深入思考。",
+    "第一，提高认识。大家要把思想统一起来。",
+    "第二，狠抓落实。每一项工作都要有人负责。",
+    "第三，加强协作。各部门要互相支持。",
+    "第四，注重实效。不搞形式主义。",
+    "第五，严守纪律。做到令行禁止。",
+    "总之，让我们团结一心，共创佳绩。",
+    "谢谢大家！",
+]
+
+
+def write_speech(path: Path, paragraphs: list[str]) -> None:
+    path.write_text("工作会议讲话\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+
+
+def cmd(source: Path, out: Path, cache: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tts_pipeline",
+        "render",
+        str(source),
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(cache),
+    ]
+
+
+def counts(stderr: str) -> tuple[int, int]:
+    match = re.search(r"(\d+) synthesized, (\d+) reused", stderr)
+    assert match, stderr
+    return int(match.group(1)), int(match.group(2))
+
+
+def takes_in(cache: Path) -> int:
+    return len(list(cache.glob("*/*.take")))
+
+
+def test_warm_render_reuses_everything_and_edit_touches_one(tmp_path: Path) -> None:
+    source, cache = tmp_path / "talk.txt", tmp_path / "cache"
+    write_speech(source, PARAGRAPHS)
+    cold = subprocess.run(cmd(source, tmp_path / "cold", cache), capture_output=True, text=True)
+    assert cold.returncode == 0, cold.stderr
+    total = len(PARAGRAPHS) + 1  # plus the title
+    assert counts(cold.stderr) == (total, 0)
+
+    warm = subprocess.run(cmd(source, tmp_path / "warm", cache), capture_output=True, text=True)
+    assert counts(warm.stderr) == (0, total)
+    assert decode_pcm(tmp_path / "cold" / "talk.m4b") == decode_pcm(tmp_path / "warm" / "talk.m4b")
+
+    edited = list(PARAGRAPHS)
+    edited[3] = "第二，狠抓落实。每一项工作都要有专人负责。"
+    write_speech(source, edited)
+    edit = subprocess.run(cmd(source, tmp_path / "edit", cache), capture_output=True, text=True)
+    assert counts(edit.stderr) == (1, total - 1)
+
+
+def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
+    source, cache = tmp_path / "talk.txt", tmp_path / "cache"
+    write_speech(source, PARAGRAPHS * 2)  # repeated text shares takes: 10 distinct
+    distinct = len(PARAGRAPHS) + 1
+    proc = subprocess.Popen(
+        cmd(source, tmp_path / "out", cache),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while takes_in(cache) < distinct // 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "render finished before it could be killed"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kept = takes_in(cache)
+    assert 0 < kept < distinct
+    assert not (tmp_path / "out" / "talk.m4b").exists()
+
+    again = subprocess.run(cmd(source, tmp_path / "out", cache), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    synthesized, reused = counts(again.stderr)
+    assert synthesized == distinct - kept
+    assert (tmp_path / "out" / "talk.m4b").exists()
+
+
+def test_truncated_take_is_replaced(tmp_path: Path) -> None:
+    source, cache = tmp_path / "talk.txt", tmp_path / "cache"
+    write_speech(source, PARAGRAPHS[:2])
+    first = subprocess.run(cmd(source, tmp_path / "a", cache), capture_output=True, text=True)
+    assert counts(first.stderr) == (3, 0)
+    victim = sorted(cache.glob("*/*.take"))[0]
+    victim.write_bytes(victim.read_bytes()[:1000])
+    second = subprocess.run(cmd(source, tmp_path / "b", cache), capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert counts(second.stderr) == (1, 2)
+    assert decode_pcm(tmp_path / "a" / "talk.m4b") == decode_pcm(tmp_path / "b" / "talk.m4b")
+
+
+@pytest.mark.parametrize("jobs", ["1"])
+def test_unwritable_output_dir_is_one_line(tmp_path: Path, jobs: str) -> None:
+    if os.geteuid() == 0:
+        target = Path("/proc/tts-pipeline-cannot-write-here")
+    else:
+        target = tmp_path / "ro"
+        target.mkdir(mode=0o500)
+    source = tmp_path / "talk.txt"
+    write_speech(source, PARAGRAPHS[:1])
+    result = subprocess.run(
+        cmd(source, target, tmp_path / "cache") + ["-j", jobs], capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def _tiny_disk() -> None:
+    """In the child: any file write beyond 64 KB fails with EFBIG, as on a full disk."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+def test_full_disk_during_export_keeps_the_previous_output(tmp_path: Path) -> None:
+    source, cache, out = tmp_path / "talk.txt", tmp_path / "cache", tmp_path / "out"
+    write_speech(source, PARAGRAPHS[:3])
+    good = subprocess.run(cmd(source, out, cache), capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_speech(source, PARAGRAPHS[:3] + ["新加的一段话。"])
+    # Synthesize the new take first, so only the export meets the "full disk".
+    subprocess.run(cmd(source, tmp_path / "warm", cache), capture_output=True, check=True)
+    full = subprocess.run(
+        cmd(source, out, cache), capture_output=True, text=True, preexec_fn=_tiny_disk
+    )
+    assert full.returncode != 0
+    assert "Traceback" not in full.stderr
+    assert full.stderr.strip().splitlines()[-1].startswith("error:")
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # nothing half-written, nothing good destroyed
