@@ -113,9 +113,17 @@ def test_manifest_lists_every_output_and_nothing_else_is_left(rendered) -> None:
     names = set(manifest["outputs"].values())
     out_dir = outputs["manifest"].parent
     assert names == {p.name for p in out_dir.iterdir()}  # no temp files, nothing unlisted
-    assert set(ALL) | {"cue", "srt", "vtt", "chapters_vtt", "chapters_json", "manifest"} == set(
-        manifest["outputs"]
-    )
+    sidecars = {
+        "cue",
+        "srt",
+        "vtt",
+        "chapters_vtt",
+        "chapters_json",
+        "manifest",
+        "page",
+        "overview",
+    }
+    assert set(ALL) | sidecars == set(manifest["outputs"])
     assert manifest["cues"] and all(c["text"] for c in manifest["cues"])
     assert [t for _, t in manifest_ms(manifest)] == ["Opening", HOSTILE, "第三章 Closing"]
 

@@ -25,6 +25,7 @@ from rich.text import Text
 
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.segment import Plan
+from tts_pipeline.voices import VoiceProfile
 
 app = typer.Typer(
     name="tts-pipeline",
@@ -33,6 +34,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  tts-pipeline render speech.txt            # → output/speech.m4b (offline voice)\n\n"
         "  tts-pipeline plan speech.txt              # proofread what will be spoken\n\n"
+        "  tts-pipeline voices                       # the voice presets; then: preview\n\n"
         "  tts-pipeline plan speech.txt --json       # the plan as JSON"
     ),
     no_args_is_help=True,
@@ -80,8 +82,97 @@ CacheDirOpt = Annotated[
 ]
 VoiceOpt = Annotated[
     str | None,
-    typer.Option("--voice", "-v", help="Voice preset name or path to a voice .toml file."),
+    typer.Option(
+        "--voice",
+        "-v",
+        help="Voice: a preset name (list them with `tts-pipeline voices`), an edge-tts voice "
+        "short name such as zh-CN-YunyangNeural, or a .toml file. Default: xiaomei (offline).",
+        show_default=False,
+    ),
 ]
+# Voice settings on top of the preset (each replaces the preset's value).
+RateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rate",
+        metavar="±N%",
+        help="Speaking rate, e.g. +10% (faster) or -5%.",
+        show_default=False,
+    ),
+]
+PitchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pitch", metavar="±NHz", help="Pitch shift, e.g. +20Hz or -10Hz.", show_default=False
+    ),
+]
+VolumeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--volume", metavar="±N%", help="Volume, e.g. -20% (quieter) or +10%.", show_default=False
+    ),
+]
+PauseTitleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pause-title",
+        metavar="SECONDS",
+        help="Seconds of silence after the title.",
+        show_default=False,
+    ),
+]
+PauseSentenceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pause-sentence",
+        metavar="SECONDS",
+        help="Seconds between the pieces of a split paragraph.",
+        show_default=False,
+    ),
+]
+PauseParagraphOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pause-paragraph",
+        metavar="SECONDS",
+        help="Seconds between paragraphs.",
+        show_default=False,
+    ),
+]
+PauseChapterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pause-chapter", metavar="SECONDS", help="Seconds between chapters.", show_default=False
+    ),
+]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=32,
+        help="Utterances synthesized at once (default: 4 for edge voices, one per CPU core "
+        "for offline voices).",
+        show_default=False,
+    ),
+]
+
+
+def _voice_profile(
+    voice: str | None,
+    rate: str | None = None,
+    pitch: str | None = None,
+    volume: str | None = None,
+    pauses: dict[str, str | None] | None = None,
+) -> VoiceProfile:
+    """The preset (or file, or edge voice) with the command line's settings on top."""
+    from tts_pipeline.voices import apply_overrides, load_profile
+
+    settings = {k: v for k, v in (pauses or {}).items() if v is not None}
+    return apply_overrides(
+        load_profile(voice), rate=rate, pitch=pitch, volume=volume, pauses=dict(settings)
+    )
 
 
 @app.command()
@@ -91,9 +182,7 @@ def render(
         Path, typer.Option("--output-dir", "-o", help="Where the audio and manifest go.")
     ] = Path("output"),
     voice: VoiceOpt = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, max=32, help="Utterances synthesized at once.")
-    ] = 1,
+    jobs: JobsOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Synthesize everything; keep no takes.")
@@ -118,12 +207,42 @@ def render(
         Path | None,
         typer.Option("--cover", help="Cover art (JPEG or PNG) embedded where the format allows."),
     ] = None,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    volume: VolumeOpt = None,
+    pause_title: PauseTitleOpt = None,
+    pause_sentence: PauseSentenceOpt = None,
+    pause_paragraph: PauseParagraphOpt = None,
+    pause_chapter: PauseChapterOpt = None,
+    fallback: Annotated[
+        str | None,
+        typer.Option(
+            "--fallback",
+            metavar="offline|PRESET",
+            help="When the voice's engine fails (e.g. edge-tts unreachable), speak the "
+            "utterances it could not deliver with this voice: 'offline' (the offline voice "
+            "for the language) or a preset name.",
+            show_default=False,
+        ),
+    ] = None,
+    no_page: Annotated[
+        bool,
+        typer.Option(
+            "--no-page",
+            help="Write no listening page (<name>.html: audio, chapters and a transcript that "
+            "follows the voice) and no waveform overview (<name>.png).",
+        ),
+    ] = False,
 ) -> None:
     """Render SOURCE to a chaptered audio book (M4B) plus subtitles, chapters and a manifest.
 
     Example: tts-pipeline render speech.txt -o output/
 
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
+
+    Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
+
+    Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
     """
 
     def run() -> None:
@@ -131,19 +250,32 @@ def render(
         from tts_pipeline.loudness import parse_target
         from tts_pipeline.render import RenderSettings
         from tts_pipeline.render import render as do_render
-        from tts_pipeline.voices import load_profile
+        from tts_pipeline.voices import fallback_profile
 
-        profile = load_profile(voice)
+        profile = _voice_profile(
+            voice,
+            rate,
+            pitch,
+            volume,
+            {
+                "title": pause_title,
+                "sentence": pause_sentence,
+                "paragraph": pause_paragraph,
+                "chapter": pause_chapter,
+            },
+        )
         settings = RenderSettings(
             voice=profile,
             output_dir=output_dir,
             jobs=jobs,
+            fallback=fallback_profile(fallback, profile) if fallback else None,
             cache_dir=cache_dir,
             use_cache=not no_cache,
             formats=parse_formats(formats),
             loudness=parse_target(loudness),
             author=author,
             cover=cover,
+            page=not no_page,
         )
         with RichProgress(err) as progress:
             result = do_render(source, settings, progress=progress)
@@ -152,8 +284,19 @@ def render(
             f"{result.utterances} utterances ({result.synthesized} synthesized, "
             f"{result.reused} reused) in {result.wall_seconds:.1f} s"
         )
+        if result.fallback_ids:
+            err.print(
+                f"[yellow]fallback:[/] {len(result.fallback_ids)} utterance(s) spoken by "
+                f"{escape(result.fallback_voice or '?')} instead of {escape(profile.name)} "
+                f"({escape(_one_line(result.fallback_reason or ''))}): "
+                f"{', '.join(result.fallback_ids)}; run the same command again later to "
+                f"replace them with {escape(profile.name)}",
+                soft_wrap=True,
+            )
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
+        if "page" in result.outputs:
+            out.print(f"listen: {result.outputs['page'].resolve().as_uri()}", markup=False)
 
     _guarded(run)
 
@@ -163,22 +306,304 @@ def plan(
     source: InputArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    volume: VolumeOpt = None,
+    pause_title: PauseTitleOpt = None,
+    pause_sentence: PauseSentenceOpt = None,
+    pause_paragraph: PauseParagraphOpt = None,
+    pause_chapter: PauseChapterOpt = None,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
     spoken text side by side (changes highlighted), pauses, placeholders.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
+
+    Example: tts-pipeline plan speech.txt --voice yunyang --pause-paragraph 1.2
     """
 
     def run() -> None:
         from tts_pipeline.render import plan_document
-        from tts_pipeline.voices import load_profile
 
-        the_plan = plan_document(source, load_profile(voice))
+        pauses = {
+            "title": pause_title,
+            "sentence": pause_sentence,
+            "paragraph": pause_paragraph,
+            "chapter": pause_chapter,
+        }
+        profile = _voice_profile(voice, rate, pitch, volume, pauses)
+        the_plan = plan_document(source, profile)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
             _print_plan(the_plan)
+
+    _guarded(run)
+
+
+voices_app = typer.Typer(
+    help="List the voice presets or the edge-tts voices; show one preset's settings.\n\n"
+    "Examples:\n\n"
+    "  tts-pipeline voices                          # presets (name, engine, voice, settings)\n\n"
+    "  tts-pipeline voices --engine edge --locale zh-CN --gender Female\n\n"
+    "  tts-pipeline voices show yunyang --rate +10%  # effective settings, as TOML",
+)
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.callback(invoke_without_command=True)
+def voices(
+    ctx: typer.Context,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="'edge': the edge-tts service's voices (live, or the shipped list when the "
+            "service cannot be reached); another engine name: only its presets.",
+            show_default=False,
+        ),
+    ] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            "--locale", help="Edge voices of this locale, e.g. zh-CN or zh.", show_default=False
+        ),
+    ] = None,
+    gender: Annotated[
+        str | None,
+        typer.Option(
+            "--gender", help="Edge voices of this gender: Female or Male.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """List the voice presets (or, with --engine edge / --locale / --gender, edge voices).
+
+    Example: tts-pipeline voices --locale zh-CN --gender Male
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+
+    def run() -> None:
+        from tts_pipeline.engines import ENGINE_NAMES
+        from tts_pipeline.errors import SettingsError
+
+        if engine is not None and engine not in ENGINE_NAMES:
+            raise SettingsError(f"unknown engine {engine!r}; engines: {', '.join(ENGINE_NAMES)}")
+        if engine == "edge" or ((locale or gender) and engine is None):
+            _print_edge_voices(locale, gender)
+        elif locale or gender:
+            raise SettingsError("--locale and --gender filter edge voices: add --engine edge")
+        else:
+            _print_presets(engine)
+
+    _guarded(run)
+
+
+@voices_app.command("show")
+def voices_show(
+    name: Annotated[str, typer.Argument(help="Preset name, edge voice short name or .toml file.")],
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    volume: VolumeOpt = None,
+    pause_title: PauseTitleOpt = None,
+    pause_sentence: PauseSentenceOpt = None,
+    pause_paragraph: PauseParagraphOpt = None,
+    pause_chapter: PauseChapterOpt = None,
+) -> None:
+    """Print one voice's effective settings as TOML (options apply on top, as in render).
+
+    Save the output in the user preset folder to make it a preset of your own.
+
+    Example: tts-pipeline voices show yunyang --rate +10% > my-yunyang.toml
+    """
+
+    def run() -> None:
+        from tts_pipeline.voices import profile_toml
+
+        pauses = {
+            "title": pause_title,
+            "sentence": pause_sentence,
+            "paragraph": pause_paragraph,
+            "chapter": pause_chapter,
+        }
+        profile = _voice_profile(name, rate, pitch, volume, pauses)
+        sys.stdout.write(profile_toml(profile))
+
+    _guarded(run)
+
+
+def _print_presets(engine: str | None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from tts_pipeline.voices import DEFAULT_VOICE, list_presets, user_presets_dir
+
+    table = Table(
+        title="Voice presets",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    table.add_column("name", style="bold", no_wrap=True)
+    table.add_column("engine", no_wrap=True)
+    table.add_column("voice", overflow="fold", min_width=20)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("rate pitch vol", no_wrap=True)
+    table.add_column("pauses t s p c", no_wrap=True)
+    for entry in list_presets():
+        profile = entry.profile
+        if engine is not None and (profile is None or profile.engine != engine):
+            continue
+        name = entry.name + ("*" if entry.name == DEFAULT_VOICE else "")
+        if entry.source == "user":
+            name += " (user)"
+        if profile is None:
+            table.add_row(name, "", Text(entry.error or "", style="red"), "", "", "")
+            continue
+        voice_cell = Text(profile.voice)
+        about = profile.description or profile.display_name
+        if entry.shadowed:
+            about += " (replaced by a user preset)"
+        voice_cell.append("\n" + about, style="dim")
+        p = profile.pauses
+        table.add_row(
+            name,
+            profile.engine,
+            voice_cell,
+            profile.language,
+            f"{profile.rate} {profile.pitch} {profile.volume}",
+            f"{p.title:g} {p.sentence:g} {p.paragraph:g} {p.chapter:g}",
+        )
+    out.print(table)
+    out.print(
+        f"* the default. Pauses in seconds after the title, a sentence, a paragraph, a chapter. "
+        f"Your own presets go in {user_presets_dir()} (searched first). Any edge voice works "
+        "by its short name: tts-pipeline voices --engine edge"
+    )
+
+
+def _print_edge_voices(locale: str | None, gender: str | None) -> None:
+    from rich.table import Table
+
+    from tts_pipeline.engines import get_engine
+    from tts_pipeline.engines.edge_voices import LIVE, snapshot_source
+
+    edge = get_engine("edge")
+    voices, source = edge.list_voices(locale, gender)  # type: ignore[attr-defined]
+    if source == LIVE:
+        heading = "edge-tts voices (live from the service)"
+    else:
+        heading = (
+            "edge-tts voices (shipped snapshot, the service could not be reached; "
+            f"{snapshot_source().split(':')[0]})"
+        )
+    table = Table(title=heading, title_justify="left")
+    table.add_column("voice", style="bold", no_wrap=True)
+    table.add_column("locale", no_wrap=True)
+    table.add_column("gender", no_wrap=True)
+    table.add_column("suited to", overflow="fold")
+    for v in voices:
+        tag = v.get("VoiceTag") or {}
+        suited = ", ".join([*tag.get("ContentCategories", []), *tag.get("VoicePersonalities", [])])
+        table.add_row(v.get("ShortName", ""), v.get("Locale", ""), v.get("Gender", ""), suited)
+    out.print(table)
+    example = voices[0].get("ShortName", "") if voices else "zh-CN-YunyangNeural"
+    out.print(f"{len(voices)} voice(s). Use one by its name: --voice {example}")
+
+
+@app.command()
+def preview(
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            help="What to say (default: the first paragraph of --input, else a built-in "
+            "sentence in the voice's language).",
+            show_default=False,
+        ),
+    ] = None,
+    voice: VoiceOpt = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", "-i", help="Speak the first paragraph of this text file.", show_default=False
+        ),
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where the preview file goes.")
+    ] = Path("output"),
+    play: Annotated[
+        bool, typer.Option("--play", help="Play it (aplay, paplay, afplay, ffplay or mpv).")
+    ] = False,
+    rate: RateOpt = None,
+    pitch: PitchOpt = None,
+    volume: VolumeOpt = None,
+    pause_title: PauseTitleOpt = None,
+    pause_sentence: PauseSentenceOpt = None,
+    pause_paragraph: PauseParagraphOpt = None,
+    pause_chapter: PauseChapterOpt = None,
+) -> None:
+    """Hear a voice before rendering: a short sample to output/preview-<voice>.wav.
+
+    Example: tts-pipeline preview --voice yunyang --play
+
+    Example: tts-pipeline preview --voice xiaomei --rate +10% --input speech.txt
+
+    Example: tts-pipeline preview --voice espeak-en "Good morning, everyone."
+    """
+
+    def run() -> None:
+        from tts_pipeline.preview import find_player, play_file, player_names
+        from tts_pipeline.preview import preview as make_preview
+
+        pauses = {
+            "title": pause_title,
+            "sentence": pause_sentence,
+            "paragraph": pause_paragraph,
+            "chapter": pause_chapter,
+        }
+        profile = _voice_profile(voice, rate, pitch, volume, pauses)
+        result = make_preview(profile, text=text, source=input_file, output_dir=output_dir)
+        err.print(Text(f"{profile.name}: {result.text}", style="dim"), soft_wrap=True)
+        out.print(f"preview: {result.path}")
+        out.print(f"duration: {result.duration:.1f} s")
+        if play:
+            player = find_player()
+            if player is None:
+                err.print(
+                    f"[yellow]no audio player found[/] (looked for {player_names()}); "
+                    "open the file yourself",
+                    soft_wrap=True,
+                )
+                return
+            problem = play_file(result.path, player)
+            if problem:
+                err.print(f"[yellow]{escape(problem)}[/]", soft_wrap=True)
+
+    _guarded(run)
+
+
+@app.command("open")
+def open_page(
+    output: Annotated[
+        Path,
+        typer.Argument(
+            help="The listening page (.html), the audio file or manifest of a render, or "
+            "an output directory with one page.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Open the listening page of a render in your web browser.
+
+    Example: tts-pipeline open output/speech.m4b
+    """
+
+    def run() -> None:
+        from tts_pipeline.page import open_page as open_in_browser
+
+        out.print(open_in_browser(output), markup=False)
 
     _guarded(run)
 

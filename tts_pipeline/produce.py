@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tts_pipeline import containers, stitch, subtitles
+from tts_pipeline import containers, overview, stitch, subtitles
 from tts_pipeline import loudness as lufs
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.export import Tags, write_text_atomic
@@ -30,6 +30,7 @@ SIDECARS = {
     "chapters_json": ".chapters.json",
 }
 CUE_SHEET_SUFFIX = ".cue"
+OVERVIEW_SUFFIX = ".png"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class OutputOptions:
     true_peak: float = lufs.DEFAULT_TRUE_PEAK_DBTP
     cover: containers.Cover | None = None
     subtitles: bool = True
+    overview: bool = False  # <stem>.png: waveform and chapters, drawn as the audio streams
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,19 @@ def produce(
     timeline = measured.timeline
     targets = containers.output_paths(out_dir, stem, options.formats)
     pcm = programme_pcm(measured, take_at, len(plan.utterances))
+    envelope = overview.Envelope(timeline.total) if options.overview else None
+    if envelope is not None:
+        pcm = envelope.tap(pcm)  # the waveform is gathered from the same stream, no decoding
     containers.encode(pcm, timeline, tags, targets, options.cover)
     outputs: dict[str, Path] = dict(targets)
+    if envelope is not None:
+        png_path = out_dir / f"{stem}{OVERVIEW_SUFFIX}"
+        spans = [
+            overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
+            for m in timeline.chapters
+        ]
+        overview.write_overview(png_path, envelope, spans, timeline.duration)
+        outputs["overview"] = png_path
     if "wav" in targets:
         cue_path = out_dir / f"{stem}{CUE_SHEET_SUFFIX}"
         write_text_atomic(cue_path, containers.cue_sheet(timeline, tags, targets["wav"].name))

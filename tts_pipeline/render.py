@@ -6,15 +6,16 @@ import datetime
 import hashlib
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tts_pipeline import containers, export, produce, subtitles
+from tts_pipeline import containers, export, page, produce, subtitles
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Document, load_document
-from tts_pipeline.engines import Engine, SynthesisRequest, Take, get_engine
-from tts_pipeline.errors import PipelineError
+from tts_pipeline.engines import Engine, SynthesisRequest, Take, default_jobs, engine_for
+from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
@@ -64,7 +65,7 @@ class MemoryStore:
 class RenderSettings:
     voice: VoiceProfile
     output_dir: Path
-    jobs: int = 1
+    jobs: int | None = None  # None: the engine's default (engines.default_jobs)
     fills: Any | None = None
     cache_dir: Path | None = None
     use_cache: bool = True
@@ -76,6 +77,9 @@ class RenderSettings:
     cover: Path | None = None  # JPEG/PNG cover art
     date: str | None = None  # date tag; default: today (ISO)
     subtitles: bool = True  # .srt, .vtt, .chapters.vtt, .chapters.json
+    page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
+    # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
+    fallback: VoiceProfile | None = None
     cover_image: containers.Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +101,10 @@ class RenderResult:
     wall_seconds: float
     characters: int
     timings: dict[str, float] = field(default_factory=dict)
+    jobs: int = 1
+    fallback_voice: str | None = None  # the fallback preset, if any utterance needed it
+    fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
+    fallback_reason: str | None = None  # why the engine could not deliver them
 
 
 def take_key(engine_identity: str, spoken: str) -> str:
@@ -113,6 +121,51 @@ def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> 
     return build_plan(document, voice.pauses, fills)
 
 
+def plan_keys(plan: Plan, engine: Engine, voice: VoiceProfile) -> list[str]:
+    """The take key of every utterance, in plan order."""
+    identity = engine.identity(voice)
+    return [take_key(identity, u.spoken) for u in plan.utterances]
+
+
+def missing_requests(
+    plan: Plan, keys: list[str], store: TakeStore, indices: Iterable[int] | None = None
+) -> dict[str, SynthesisRequest]:
+    """Key → request for every distinct take not in ``store`` (in document order)."""
+    utterances = plan.utterances
+    missing: dict[str, SynthesisRequest] = {}
+    for i in range(len(keys)) if indices is None else indices:
+        key = keys[i]
+        if key not in missing and store.get(key) is None:
+            missing[key] = SynthesisRequest(index=i, text=utterances[i].spoken)
+    return missing
+
+
+def run_engine(
+    engine: Engine,
+    voice: VoiceProfile,
+    missing: dict[str, SynthesisRequest],
+    keys: list[str],
+    store: TakeStore,
+    jobs: int,
+    progress: Progress,
+    stored: list[str] | None = None,
+) -> None:
+    """Synthesize ``missing`` (requests go out in document order), storing each take the moment
+    it arrives; ``stored`` collects the keys stored. Engine errors propagate after every
+    finished take has been stored."""
+    if not missing:
+        return
+    by_index = {r.index: key for key, r in missing.items()}
+    # Utterances that repeat a text share its take; count them when the take arrives.
+    repeats = {key: keys.count(key) for key in missing}
+    for index, take in engine.synthesize(list(missing.values()), voice, jobs):
+        key = by_index[index]
+        store.put(key, take)
+        if stored is not None:
+            stored.append(key)
+        progress.advance(repeats[key])
+
+
 def synthesize_plan(
     plan: Plan,
     engine: Engine,
@@ -124,23 +177,73 @@ def synthesize_plan(
     """Make sure every utterance has a take in ``store``. Returns (keys in plan order, count
     synthesized now). Each take is stored the moment it arrives, so an interruption loses none."""
     progress = progress or NoProgress()
-    identity = engine.identity(voice)
-    utterances = plan.utterances
-    keys = [take_key(identity, u.spoken) for u in utterances]
-    missing: dict[str, SynthesisRequest] = {}
-    for i, (u, key) in enumerate(zip(utterances, keys, strict=True)):
-        if key not in missing and store.get(key) is None:
-            missing[key] = SynthesisRequest(index=i, text=u.spoken)
-    progress.start(total=len(utterances), done=len(utterances) - len(missing))
-    by_index = {r.index: key for key, r in missing.items()}
-    # Utterances that repeat a text share its take; count them when the take arrives.
-    repeats = {key: keys.count(key) for key in missing}
-    if missing:
-        for index, take in engine.synthesize(list(missing.values()), voice, jobs):
-            key = by_index[index]
-            store.put(key, take)
-            progress.advance(repeats[key])
+    keys = plan_keys(plan, engine, voice)
+    missing = missing_requests(plan, keys, store)
+    progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
+    run_engine(engine, voice, missing, keys, store, jobs, progress)
     return keys, len(missing)
+
+
+def _count(keys: list[str], missing: dict[str, SynthesisRequest]) -> int:
+    """Utterances covered by the missing takes (repeated texts share one)."""
+    return sum(1 for key in keys if key in missing)
+
+
+@dataclass
+class _Synthesis:
+    keys: list[str]
+    synthesized: int
+    fallback_ids: tuple[str, ...] = ()
+    failure: PipelineError | None = None
+
+
+def _synthesize_with_fallback(
+    plan: Plan,
+    engine: Engine,
+    voice: VoiceProfile,
+    store: TakeStore,
+    jobs: int,
+    progress: Progress,
+    fallback: tuple[Engine, VoiceProfile] | None,
+    failure: PipelineError | None,
+) -> _Synthesis:
+    """Every utterance a take: from the voice's engine, and (with a fallback) the ones it could
+    not deliver — all of them when ``failure`` says the engine is unreachable — from the
+    fallback voice. Without a fallback an engine failure propagates (finished takes are kept)."""
+    keys = plan_keys(plan, engine, voice)
+    missing = missing_requests(plan, keys, store)
+    progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
+    stored: list[str] = []
+    if failure is None:
+        try:
+            run_engine(engine, voice, missing, keys, store, jobs, progress, stored)
+        except SynthesisError as exc:
+            if fallback is None:
+                raise
+            failure = exc
+    if failure is None or fallback is None:
+        return _Synthesis(keys, len(missing))
+    fallback_engine, fallback_voice = fallback
+    progress.stage(f"Synthesizing with the fallback voice {fallback_voice.name}")
+    done = set(stored)
+    failed = [i for i, key in enumerate(keys) if key in missing and key not in done]
+    fallback_keys = plan_keys(plan, fallback_engine, fallback_voice)
+    for i in failed:
+        keys[i] = fallback_keys[i]
+    fallback_missing = missing_requests(plan, keys, store, failed)
+    progress.advance(len(failed) - _count([keys[i] for i in failed], fallback_missing))
+    run_engine(
+        fallback_engine,
+        fallback_voice,
+        fallback_missing,
+        keys,
+        store,
+        default_jobs(fallback_voice.engine),
+        progress,
+        stored,
+    )
+    ids = tuple(plan.utterances[i].id for i in failed)
+    return _Synthesis(keys, len(done) + len(fallback_missing), ids, failure)
 
 
 def render(
@@ -157,13 +260,36 @@ def render(
     voice = settings.voice
     progress.stage("Reading and planning")
     plan = plan_document(source, voice, settings.fills)
-    engine = engine or get_engine(voice.engine)
+    engine = engine or engine_for(voice)
+    fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
-    engine.check(voice)
+    unreachable: PipelineError | None = None
+    try:
+        engine.check(voice)
+    except EngineUnavailable as exc:
+        if fallback is None:
+            raise
+        unreachable = exc  # the fallback voice speaks everything not cached yet
+    if fallback is not None:
+        fallback[0].check(fallback[1])
     ensure_writable_dir(settings.output_dir)
+    jobs = settings.jobs or default_jobs(voice.engine)
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
-    keys, synthesized = synthesize_plan(plan, engine, voice, store, settings.jobs, progress)
+    try:
+        synthesis = _synthesize_with_fallback(
+            plan, engine, voice, store, jobs, progress, fallback, unreachable
+        )
+    except SynthesisError as exc:
+        if isinstance(store, MemoryStore):  # --no-cache: nothing survives this process
+            raise SynthesisError(
+                str(exc).replace(
+                    "finished and are kept; rerun the same command to resume",
+                    "finished but were not kept (--no-cache)",
+                )
+            ) from None
+        raise
+    keys, synthesized = synthesis.keys, synthesis.synthesized
     t_synth = time.perf_counter()
 
     progress.stage("Stitching and encoding")
@@ -178,16 +304,19 @@ def render(
     )
     options = produce.OutputOptions(
         formats=settings.formats,
-        loudness=settings.loudness,
+        loudness=effective_loudness(settings.loudness, voice),
         true_peak=settings.true_peak,
         cover=settings.cover_image,
         subtitles=settings.subtitles,
+        overview=settings.page,
     )
     produced = produce.produce(
         plan, lambda i: _stored(store, keys[i]), out_dir, source.stem, tags, options
     )
     timeline = produced.timeline
-    result_outputs = {**produced.outputs, "manifest": manifest_path}
+    page_path = out_dir / f"{source.stem}{page.PAGE_SUFFIX}"
+    pages = {"page": page_path} if settings.page else {}
+    result_outputs = {**produced.outputs, **pages, "manifest": manifest_path}
     data = export.manifest(
         plan,
         timeline,
@@ -200,6 +329,10 @@ def render(
         loudness=produced.loudness.to_json() if produced.loudness else None,
         tags=tags,
     )
+    if synthesis.fallback_ids and settings.fallback is not None:
+        mark_fallback(data, settings.fallback, synthesis.fallback_ids, synthesis.failure)
+    if settings.page:
+        page.write_render_page(page_path, data, plan, produced.outputs.get("overview"))
     export.write_manifest(data, manifest_path)
     t_end = time.perf_counter()
     return RenderResult(
@@ -216,7 +349,39 @@ def render(
             "synthesis": t_synth - t_plan,
             "stitch_export": t_end - t_synth,
         },
+        jobs=jobs,
+        fallback_voice=settings.fallback.name
+        if synthesis.fallback_ids and settings.fallback
+        else None,
+        fallback_ids=synthesis.fallback_ids,
+        fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
     )
+
+
+def effective_loudness(target: float | None, voice: VoiceProfile) -> float | None:
+    """The loudness target with the voice's volume applied: normalization would otherwise undo
+    the engine's gain, and ``volume`` must change the result on every engine ("-50%" → -6 dB)."""
+    if target is None:
+        return None
+    return target + voice.volume_db
+
+
+def mark_fallback(
+    data: dict[str, Any],
+    fallback: VoiceProfile,
+    ids: tuple[str, ...],
+    failure: PipelineError | None,
+) -> None:
+    """Say in the manifest which utterances the fallback voice spoke, and why."""
+    data["fallback"] = {
+        "voice": fallback.to_dict(),
+        "reason": str(failure) if failure else None,
+        "utterances": list(ids),
+    }
+    chosen = set(ids)
+    for entry in data.get("utterances", []):
+        if entry.get("id") in chosen:
+            entry["fallback"] = True
 
 
 def ensure_writable_dir(directory: Path) -> None:

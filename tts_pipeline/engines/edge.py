@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import re
 from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -67,7 +66,9 @@ from tts_pipeline.engines.edge_voices import list_voices as _list_voices
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
+    EDGE_VOICE_RE,
     VoiceProfile,
+    offline_voice_for,
     validate_pitch,
     validate_rate,
     validate_volume,
@@ -79,7 +80,7 @@ log = logging.getLogger(__name__)
 
 # Short names as the voice list spells them: zh-CN-YunyangNeural, zh-CN-liaoning-XiaobeiNeural.
 # Strict on purpose: the name is pasted into an SSML attribute by edge-tts.
-VOICE_NAME_RE = re.compile(r"^[a-z]{2,3}-[A-Z]{2,}(?:-[A-Za-z]+)?-[A-Za-z0-9]+Neural$")
+VOICE_NAME_RE = EDGE_VOICE_RE
 
 # A word per language for the preflight request ("。" alone gets no audio).
 _PROBE_WORDS = {"zh": "你好", "ja": "こんにちは", "ko": "안녕하세요"}
@@ -94,7 +95,9 @@ class EdgeOptions:
     idle_timeout: float = 20.0  # longest silence between frames (covers handshake and stalls)
     cancel_grace: float = 2.0  # wait this long for a cancelled request to close its socket
     max_consecutive_failures: int = 3  # utterances failing in a row before the run stops
-    preflight_timeout: float = 10.0  # whole preflight request, retry included
+    # Whole preflight request, retry included. With process start-up and planning, a render
+    # with an edge voice on a dead network (packets dropped) fails well within 15 s.
+    preflight_timeout: float = 7.0
     preflight_attempts: int = 2
     list_timeout: float = 5.0  # live voice list
     silence_seconds: float = 0.3  # the take for text with nothing to say
@@ -319,9 +322,10 @@ class EdgeEngine:
             live_names or known_voice_names()
         ):
             raise SettingsError(_unknown_voice_message(voice.voice))
+        offline = offline_voice_for(voice.language) or DEFAULT_VOICE
         raise EngineUnavailable(
             f"cannot reach the edge-tts service ({describe(probe_error)}); "
-            f"use the offline voice with --voice {DEFAULT_VOICE}"
+            f"use the offline voice with --voice {offline}"
         )
 
     async def _probe(self, voice: VoiceProfile) -> BaseException | None:
