@@ -145,6 +145,16 @@ PauseChapterOpt = Annotated[
         "--pause-chapter", metavar="SECONDS", help="Seconds between chapters.", show_default=False
     ),
 ]
+FillOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--fill",
+        metavar="FILE",
+        help='Fill-ins for the template\'s placeholders, a TOML file: "20xx年" = "2024年", '
+        '"XX中学" = "石家庄市第一中学", or by position "XX人" = ["520人", "30人"].',
+        show_default=False,
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -157,6 +167,19 @@ JobsOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _fills(path: Path | None) -> object | None:
+    if path is None:
+        return None
+    from tts_pipeline.normalize import load_fills
+
+    return load_fills(path)
+
+
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
 def _voice_profile(
@@ -182,6 +205,7 @@ def render(
         Path, typer.Option("--output-dir", "-o", help="Where the audio and manifest go.")
     ] = Path("output"),
     voice: VoiceOpt = None,
+    fill: FillOpt = None,
     jobs: JobsOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: Annotated[
@@ -240,6 +264,8 @@ def render(
 
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
 
+    Example: tts-pipeline render speech.txt --fill event.toml
+
     Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
 
     Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
@@ -267,6 +293,7 @@ def render(
         settings = RenderSettings(
             voice=profile,
             output_dir=output_dir,
+            fills=_fills(fill),
             jobs=jobs,
             fallback=fallback_profile(fallback, profile) if fallback else None,
             cache_dir=cache_dir,
@@ -293,6 +320,7 @@ def render(
                 f"replace them with {escape(profile.name)}",
                 soft_wrap=True,
             )
+        _warn(result.warnings)
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
@@ -306,6 +334,7 @@ def plan(
     source: InputArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
+    fill: FillOpt = None,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
     volume: VolumeOpt = None,
@@ -319,11 +348,13 @@ def plan(
 
     Example: tts-pipeline plan speech.txt --json > plan.json
 
+    Example: tts-pipeline plan speech.txt --fill event.toml
+
     Example: tts-pipeline plan speech.txt --voice yunyang --pause-paragraph 1.2
     """
 
     def run() -> None:
-        from tts_pipeline.render import plan_document
+        from tts_pipeline.render import fill_warnings, plan_document
 
         pauses = {
             "title": pause_title,
@@ -332,7 +363,9 @@ def plan(
             "chapter": pause_chapter,
         }
         profile = _voice_profile(voice, rate, pitch, volume, pauses)
-        the_plan = plan_document(source, profile)
+        fills = _fills(fill)
+        the_plan = plan_document(source, profile, fills)
+        _warn(fill_warnings(fills, the_plan))
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:

@@ -17,6 +17,7 @@ from tts_pipeline.document import Document, load_document
 from tts_pipeline.engines import Engine, SynthesisRequest, Take, default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
+from tts_pipeline.normalize.fills import as_fill_map
 from tts_pipeline.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
 
@@ -105,6 +106,7 @@ class RenderResult:
     fallback_voice: str | None = None  # the fallback preset, if any utterance needed it
     fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
     fallback_reason: str | None = None  # why the engine could not deliver them
+    warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
 
 
 def take_key(engine_identity: str, spoken: str) -> str:
@@ -114,6 +116,20 @@ def take_key(engine_identity: str, spoken: str) -> str:
     digest.update(b"\x00")
     digest.update(spoken.encode("utf-8"))
     return digest.hexdigest()
+
+
+def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
+    """Fill-in keys that matched nothing (typos) and lists longer than the document needs."""
+    fill_map = as_fill_map(fills)
+    if not fill_map:
+        return ()
+    texts = [u.text for u in plan.utterances]
+    warnings = [f"fill-in {key!r} matches no placeholder" for key in fill_map.unused(texts)]
+    warnings += [
+        f"fill-in {key!r} has {extra} more value(s) than occurrences"
+        for key, extra in fill_map.surplus(texts).items()
+    ]
+    return tuple(warnings)
 
 
 def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
@@ -355,6 +371,7 @@ def render(
         else None,
         fallback_ids=synthesis.fallback_ids,
         fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
+        warnings=fill_warnings(settings.fills, plan),
     )
 
 
