@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_render_e2e import decode_pcm
+from tts_pipeline.cache import TakeCache
 
 PARAGRAPHS = [
     "今天的会议很重要。",
@@ -157,3 +158,23 @@ def test_full_disk_during_export_keeps_the_previous_output(tmp_path: Path) -> No
     assert full.stderr.strip().splitlines()[-1].startswith("error:")
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before  # nothing half-written, nothing good destroyed
+
+
+def test_two_renders_at_once_share_the_cache_safely(tmp_path: Path) -> None:
+    source, cache, out = tmp_path / "talk.txt", tmp_path / "cache", tmp_path / "out"
+    write_speech(source, PARAGRAPHS[:4])
+    procs = [
+        subprocess.Popen(
+            cmd(source, out, cache), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    for code, stderr in results:
+        assert code == 0, stderr
+    assert TakeCache(cache).info().entries == len(PARAGRAPHS[:4]) + 1
+    assert not list(out.glob(".*.part"))
+    # The surviving output is whole: a warm render gives the same audio.
+    again = subprocess.run(cmd(source, tmp_path / "again", cache), capture_output=True, text=True)
+    assert counts(again.stderr)[0] == 0
+    assert decode_pcm(out / "talk.m4b") == decode_pcm(tmp_path / "again" / "talk.m4b")
