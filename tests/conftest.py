@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import edge_tts.communicate
+import edge_tts.voices
 import pytest
+from edge_tts.drm import DRM
+
+from tests.fake_edge import FakeEdgeService, clear_proxies
+from tts_pipeline.engines.edge_endpoint import ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -29,3 +36,22 @@ def isolated_cache(
     root = tmp_path_factory.mktemp("take-cache")
     monkeypatch.setenv("TTS_PIPELINE_CACHE_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_edge_tts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No proxies, no endpoint override from the shell, and edge-tts globals restored."""
+    clear_proxies(monkeypatch)
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
+    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", edge_tts.voices.VOICE_LIST)
+    DRM.clock_skew_seconds = 0.0
+    yield
+    DRM.clock_skew_seconds = 0.0
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEdgeService]:
+    """The fake edge service (tests/fake_edge.py), answering at once."""
+    with FakeEdgeService(latency=0.0, speed=0.0) as service:
+        yield service

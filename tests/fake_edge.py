@@ -47,13 +47,16 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import numpy as np
 from aiohttp import WSMsgType, web
 from edge_tts.constants import TRUSTED_CLIENT_TOKEN
 from edge_tts.drm import generate_sec_ms_gec_v2
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = "/consumer/speech/synthesize/readaloud"
 WS_PATH = f"{ROOT}/edge/v1"
@@ -72,6 +75,16 @@ SSML_NS = "{http://www.w3.org/2001/10/synthesis}"
 HANDSHAKE_FAULTS = frozenset({"forbidden", "unavailable"})
 STREAM_FAULTS = frozenset({"latency", "close", "drop", "no_audio", "stall", "garbage"})
 _SENTENCE = re.compile(r"[^。！？；.!?;]*[。！？；.!?;]+|[^。！？；.!?;]+$")
+
+# Proxy settings that would route a client around the fake (both cases are honoured).
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY", "NO_PROXY")
+
+
+def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Remove every proxy setting (upper and lower case) for the duration of a test."""
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 # ------------------------------------------------------------------------- faults and records

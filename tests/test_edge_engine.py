@@ -8,10 +8,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
-import edge_tts.communicate
-import edge_tts.voices
 import numpy as np
 import pytest
 from edge_tts.drm import DRM
@@ -30,8 +27,6 @@ try:  # tests/ may or may not be a package; the fake works either way
 except ModuleNotFoundError:  # pragma: no cover - depends on how pytest imports this file
     from fake_edge import FakeEdgeService, Fault, plan_audio  # type: ignore[no-redef]
 
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")
-
 # Tiny backoffs and timeouts so that every fault costs milliseconds, not seconds.
 FAST = EdgeOptions(
     retry=RetryPolicy(attempts=4, base=0.01, factor=2.0, cap=0.05),
@@ -48,26 +43,6 @@ TEXTS = [
     "谢谢大家！",
     "Hello world. This is a test.",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _isolated_edge_tts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No proxies, no endpoint override from the shell, and edge-tts globals restored."""
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
-    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", edge_tts.voices.VOICE_LIST)
-    DRM.clock_skew_seconds = 0.0
-    yield
-    DRM.clock_skew_seconds = 0.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeEdgeService]:
-    with FakeEdgeService(latency=0.0, speed=0.0) as service:
-        yield service
 
 
 def engine_for(service: FakeEdgeService, options: EdgeOptions = FAST) -> EdgeEngine:

@@ -18,12 +18,11 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence
+from tests.cli_tools import cli
 from tts_pipeline import overview, page
 from tts_pipeline import render as render_module
-from tts_pipeline.cli import app
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.render import MemoryStore, RenderSettings, render
@@ -349,11 +348,6 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         timeout=300,
         env={**os.environ, **(env or {})},
     )
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("flag", [None, "--no-page"])

@@ -7,18 +7,13 @@ import json
 import shutil
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import edge_tts.communicate
-import edge_tts.voices
 import numpy as np
 import pytest
-from edge_tts.drm import DRM
-from typer.testing import CliRunner
 
+from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.cli import app
 from tts_pipeline.engines.edge_endpoint import ENV_VAR
 from tts_pipeline.engines.local_zh import LocalZhEngine
 from tts_pipeline.export import ffmpeg_exe
@@ -26,28 +21,9 @@ from tts_pipeline.preview import builtin_sentence
 from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.voices import apply_overrides, load_profile
 
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is not installed"
 )
-
-
-@pytest.fixture(autouse=True)
-def _isolated_edge_tts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
-    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", edge_tts.voices.VOICE_LIST)
-    DRM.clock_skew_seconds = 0.0
-    yield
-    DRM.clock_skew_seconds = 0.0
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def decode(path: Path) -> np.ndarray:

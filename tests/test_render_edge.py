@@ -11,19 +11,14 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
-import edge_tts.communicate
-import edge_tts.voices
 import pytest
-from edge_tts.drm import DRM
 from mutagen.mp4 import MP4
-from typer.testing import CliRunner
 
-from tests.fake_edge import FakeEdgeService, Fault
+from tests.cli_tools import cli
+from tests.fake_edge import PROXY_VARS, FakeEdgeService, Fault, clear_proxies
 from tts_pipeline.cache import TakeCache
-from tts_pipeline.cli import app
 from tts_pipeline.engines import default_jobs
 from tts_pipeline.engines import edge as edge_module
 from tts_pipeline.engines.edge import EdgeEngine, EdgeOptions
@@ -31,8 +26,6 @@ from tts_pipeline.engines.edge_endpoint import ENV_VAR
 from tts_pipeline.engines.edge_retry import RetryPolicy
 from tts_pipeline.render import MemoryStore, RenderResult, RenderSettings, TakeStore, render
 from tts_pipeline.voices import fallback_profile, load_profile
-
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY", "NO_PROXY")
 
 # Tiny backoffs and timeouts: every fault costs milliseconds (a stall: the 2 s idle timeout).
 FAST = EdgeOptions(
@@ -53,30 +46,6 @@ SPEECH = """全校教师大会讲话
 总之，让我们共同努力！
 """
 UTTERANCES = 5  # the title and four paragraphs
-
-
-def _clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_edge_tts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No proxies, no endpoint override from the shell, edge-tts globals restored."""
-    _clear_proxies(monkeypatch)
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
-    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", edge_tts.voices.VOICE_LIST)
-    DRM.clock_skew_seconds = 0.0
-    yield
-    DRM.clock_skew_seconds = 0.0
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeEdgeService]:
-    with FakeEdgeService(latency=0.0, speed=0.0) as service:
-        yield service
 
 
 @pytest.fixture
@@ -119,11 +88,6 @@ def pcm(path: Path) -> bytes:
         return audio.readframes(audio.getnframes())
 
 
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
 @pytest.fixture(scope="module")
 def clean_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """The audio of a clean run (the fake's audio depends on the text only)."""
@@ -131,7 +95,7 @@ def clean_pcm(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     source = root / "talk.txt"
     source.write_text(SPEECH, encoding="utf-8")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _clear_proxies(monkeypatch)
+        clear_proxies(monkeypatch)
         with FakeEdgeService(latency=0.0, speed=0.0) as service:
             result = render_edge(source, root / "out", service)
     assert result.utterances == UTTERANCES and result.synthesized == UTTERANCES

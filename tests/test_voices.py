@@ -8,18 +8,13 @@ import subprocess
 import sys
 import tomllib
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
-import edge_tts.communicate
-import edge_tts.voices
 import numpy as np
 import pytest
-from edge_tts.drm import DRM
-from typer.testing import CliRunner
 
+from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.cli import app
 from tts_pipeline.engines import ENGINE_NAMES, default_jobs, engine_for
 from tts_pipeline.engines.edge import EdgeEngine, validate_voice
 from tts_pipeline.engines.edge_endpoint import ENV_VAR
@@ -37,8 +32,6 @@ from tts_pipeline.voices import (
     profile_toml,
 )
 
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")
-
 REQUIRED = {
     "xiaomei": ("local-zh", "baker", "zh-CN"),
     "yunyang": ("edge", "zh-CN-YunyangNeural", "zh-CN"),
@@ -53,23 +46,9 @@ SPEECH = "教师大会讲话\n\n各位老师：大家好！\n\n第一，提高�
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """An empty user preset folder, no proxies, no endpoint override, edge-tts restored."""
+def _user_voices(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An empty user preset folder (conftest.py's isolated_edge_tts does the rest)."""
     monkeypatch.setenv(USER_VOICES_ENV, str(tmp_path / "user-voices"))
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", edge_tts.communicate.WSS_URL)
-    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", edge_tts.voices.VOICE_LIST)
-    DRM.clock_skew_seconds = 0.0
-    yield
-    DRM.clock_skew_seconds = 0.0
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 # --------------------------------------------------------------------------- presets
