@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,20 +124,48 @@ def encode_m4b(
     encode(pcm, timeline, tags, {"m4b": out_path}, bitrates={"m4b": bitrate})
 
 
+# PCM chunks (a take, or a pause) produced ahead of what ffmpeg has read: the next takes are
+# levelled while ffmpeg encodes, with a bounded amount of audio in memory.
+PCM_CHUNKS_AHEAD = 4
+
+
 def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
-    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line."""
+    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line.
+
+    A thread writes to ffmpeg while this one produces the next chunks, so producing the audio
+    and encoding it overlap (each would otherwise wait for the other at every chunk)."""
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     assert proc.stdin is not None
+    stdin = proc.stdin
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PCM_CHUNKS_AHEAD)
+    broken = threading.Event()  # ffmpeg stopped reading (it failed: its stderr says why)
+
+    def write() -> None:
+        while (chunk := chunks.get()) is not None:
+            if broken.is_set():
+                continue  # keep taking chunks, so the producer never blocks on a full queue
+            try:
+                stdin.write(chunk)
+            except (BrokenPipeError, ValueError, OSError):
+                broken.set()
+
+    writer = threading.Thread(target=write, name="ffmpeg-stdin", daemon=True)
+    writer.start()
     try:
         for chunk in pcm:
-            proc.stdin.write(chunk)
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
+            if broken.is_set():
+                break
+            chunks.put(chunk)
+        chunks.put(None)
+        writer.join()
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
     except BaseException:
-        proc.kill()
+        proc.kill()  # a blocked write fails now; the writer then drains the queue
+        chunks.put(None)
+        writer.join()
         proc.wait()
         raise
     stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""

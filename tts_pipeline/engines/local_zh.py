@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,21 +27,28 @@ from tts_pipeline.engines.litert_model import (
     SAMPLE_RATE,
     BakerRuntime,
     ModelFiles,
-    PreparedModels,
     available_cores,
     files_digest,
     locate_model_files,
     prepare_models,
 )
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
-from tts_pipeline.frontend_zh import Chunk, Pause, frontend_version, split_chunks, text_to_phonemes
+from tts_pipeline.frontend_zh import (
+    MAX_CHUNK_UNITS,
+    Chunk,
+    Pause,
+    frontend_version,
+    split_chunks,
+    text_to_phonemes,
+)
+from tts_pipeline.frontend_zh.text import Kind, tokenize
 
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
 
 ENGINE_NAME = "local-zh"
 # Bump when anything here changes the sound (pauses, trimming, seeds, voice mapping).
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 VOICE = "baker"
 
 # Pitch. FastSpeech2 predicts each phoneme's F0 as a z-score (0 = the speaker's mean) and
@@ -169,13 +176,15 @@ _WORKER_RUNTIME: BakerRuntime | None = None
 _WORKER_ERROR: str | None = None
 
 
-def _init_worker(prepared: PreparedModels, threads: int) -> None:
+def _init_worker(files: ModelFiles, threads: int) -> None:
     # Ctrl-C reaches the whole process group; only the parent handles it (and terminates us),
     # otherwise each worker dies with a traceback and the pool can hang.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _WORKER_RUNTIME, _WORKER_ERROR
     try:
-        _WORKER_RUNTIME = BakerRuntime(prepared, threads)
+        # Each worker reads and patches the models itself (≈1 s), in parallel with the others
+        # and with the parent's front end, instead of waiting for the parent to send them.
+        _WORKER_RUNTIME = BakerRuntime(prepare_models(files), threads)
     except Exception as exc:  # noqa: BLE001 - reported with the first job, see below
         # An initializer that raises makes Pool respawn workers forever (the parent would
         # wait for ever); remembering the error lets the first job report it instead.
@@ -242,23 +251,42 @@ class LocalZhEngine:
     ) -> Iterator[tuple[int, Take]]:
         self.check(voice)
         params = VoiceParams.from_voice(voice)
-        plans = [self._plan(position, request, params) for position, request in enumerate(requests)]
-        done: dict[int, dict[int, np.ndarray]] = {p: {} for p in range(len(plans))}
-        # Requests with nothing to say need no model at all.
-        for plan in plans:
-            if not plan.jobs:
-                yield plan.request.index, self._take(plan, {}, params)
-        all_jobs = [job for plan in plans for job in plan.jobs]
-        if not all_jobs:
-            return
-        units = sum(chunk.units for plan in plans for chunk in plan.chunks)
+        units = sum(spoken_units(request.text) for request in requests)
         if units < self.min_units_for_workers:
             jobs = 1  # same audio either way (see module doc); this is only quicker
-        for result in self._run(all_jobs, jobs):
-            done[result.request][result.chunk] = result.samples
+        # No more workers than chunks (a chunk says at most MAX_CHUNK_UNITS characters).
+        workers = max(1, min(jobs, -(-units // MAX_CHUNK_UNITS)))
+        threads = max(1, available_cores() // workers)  # workers × threads = cores
+        plans: list[_Plan] = []  # grows as the front end reaches each request (in order)
+
+        def planned_jobs() -> Iterator[ChunkJob]:
+            # The front end (jieba's dictionary alone takes two seconds to load) runs here, as
+            # the jobs are handed out: the worker processes start up meanwhile.
+            for position, request in enumerate(requests):
+                plan = self._plan(position, request, params)
+                plans.append(plan)  # before its jobs: a result always finds its plan
+                yield from plan.jobs
+
+        done: dict[int, dict[int, np.ndarray]] = {}
+        checked = 0  # plans before this one are finished or have jobs in flight
+
+        def finished_without_jobs() -> Iterator[tuple[int, Take]]:
+            # Requests with nothing to say need no model at all.
+            nonlocal checked
+            while checked < len(plans):
+                plan = plans[checked]
+                checked += 1
+                if not plan.jobs:
+                    yield plan.request.index, self._take(plan, {}, params)
+
+        for result in self._run(planned_jobs(), workers, threads):
+            yield from finished_without_jobs()
+            pieces = done.setdefault(result.request, {})
+            pieces[result.chunk] = result.samples
             plan = plans[result.request]
-            if len(done[result.request]) == len(plan.jobs):
+            if len(pieces) == len(plan.jobs):
                 yield plan.request.index, self._take(plan, done.pop(result.request), params)
+        yield from finished_without_jobs()
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -290,26 +318,25 @@ class LocalZhEngine:
             chunks.append(chunk)
         return _Plan(request, tuple(chunks), tuple(jobs))
 
-    def _run(self, all_jobs: list[ChunkJob], jobs: int) -> Iterator[ChunkAudio]:
-        prepared = prepare_models(self._model_files())
-        cores = available_cores()
-        workers = min(max(1, jobs), len(all_jobs))
+    def _run(
+        self, jobs_in_order: Iterable[ChunkJob], workers: int, threads: int
+    ) -> Iterator[ChunkAudio]:
+        """Every job's audio as it completes: ``workers`` processes (one: this process) with
+        ``threads`` interpreter threads each."""
         if workers <= 1:
-            if self._runtime is None or self._runtime.prepared is not prepared:
-                self._runtime = BakerRuntime(prepared, max(1, cores // max(1, jobs)))
-            for job in all_jobs:
-                yield self._guarded(job)
+            for job in jobs_in_order:
+                yield self._guarded(job, threads)
             return
         context = multiprocessing.get_context("spawn")
         pool = context.Pool(
-            processes=workers,
-            initializer=_init_worker,
-            initargs=(prepared, max(1, cores // jobs)),
+            processes=workers, initializer=_init_worker, initargs=(self._model_files(), threads)
         )
         try:
             # In plan order, one chunk per task: the workers share each request's chunks, so takes
-            # complete (and can be stored) one after another instead of all at the end.
-            yield from pool.imap_unordered(_worker_render, all_jobs, chunksize=1)
+            # complete (and can be stored) one after another instead of all at the end. The pool
+            # draws the jobs from ``jobs_in_order`` in a thread of its own: the front end of the
+            # next requests runs while the workers synthesize the first ones.
+            yield from pool.imap_unordered(_worker_render, jobs_in_order, chunksize=1)
         except Exception as exc:  # a worker raised: report it as a synthesis failure
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
         finally:
@@ -317,10 +344,13 @@ class LocalZhEngine:
             pool.terminate()
             pool.join()
 
-    def _guarded(self, job: ChunkJob) -> ChunkAudio:
-        assert self._runtime is not None
+    def _guarded(self, job: ChunkJob, threads: int) -> ChunkAudio:
+        prepared = prepare_models(self._model_files())
+        runtime = self._runtime
+        if runtime is None or runtime.prepared is not prepared or runtime.num_threads != threads:
+            runtime = self._runtime = BakerRuntime(prepared, threads)
         try:
-            return render_chunk(self._runtime, job)
+            return render_chunk(runtime, job)
         except (ValueError, RuntimeError) as exc:
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
 
@@ -352,6 +382,11 @@ class LocalZhEngine:
         return Take(
             _apply_gain(audio, params.gain), SAMPLE_RATE, ENGINE_NAME, VOICE, tuple(boundaries)
         )
+
+
+def spoken_units(text: str) -> int:
+    """Characters to say (Han characters and Latin letters), as chunks count them; no jieba."""
+    return sum(len(token.text) for token in tokenize(text) if token.kind is not Kind.PAUSE)
 
 
 def _apply_gain(audio: np.ndarray, gain: float) -> np.ndarray:
