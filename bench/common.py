@@ -209,7 +209,7 @@ def cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def wait_for_quiet(threshold: float = 0.7, timeout: float = 0.0) -> None:
+def wait_for_quiet(threshold: float = 0.3, timeout: float = 0.0) -> None:
     """Wait (up to ``timeout`` seconds) until the 1-minute load average is under
     ``threshold`` × cores: other processes would slow a run down."""
     deadline = time.monotonic() + timeout

@@ -23,7 +23,7 @@ from importlib import metadata
 import memory
 import render_reference
 import warm_render
-from common import REFERENCE, cores, in_child, load_average, render_figures
+from common import REFERENCE, cores, in_child, load_average, render_figures, wait_for_quiet
 
 
 def verdict(ok: bool) -> str:
@@ -35,7 +35,20 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=10.0, help="length of the long document")
     parser.add_argument("--short-minutes", type=float, default=10.0)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each render, wait up to this long for the 1-minute load average to fall "
+        "under 0.3 per core (other processes on the machine slow the renders down)",
+    )
     args = parser.parse_args()
+
+    def quiet() -> str:
+        wait_for_quiet(0.3, args.wait_quiet)
+        return f"(load average {load_average()})"
+
     n = cores()
     print(
         f"tts-pipeline benchmark suite: {n} cores ({platform.processor() or platform.machine()}), "
@@ -44,7 +57,7 @@ def main() -> None:
     print(f"load average at start: {load_average()}")
     summary: list[str] = []
 
-    print(f"\n1. cold render of {REFERENCE.name} (default jobs, empty take cache)")
+    print(f"\n1. cold render of {REFERENCE.name} (default jobs, empty take cache) {quiet()}")
     cold, warm = warm_render.cold_and_warm(REFERENCE)
     print("\n".join(render_reference.report(cold)))
     summary += [
@@ -56,11 +69,11 @@ def main() -> None:
         f"{verdict(cold.outside_synthesis < 0.10)}",
     ]
 
-    print(f"\n2. --jobs 1 versus --jobs {cold.jobs} (cold, no take cache)")
+    print(f"\n2. --jobs 1 versus --jobs {cold.jobs} (cold, no take cache) {quiet()}")
     one = in_child(render_figures, source=REFERENCE, jobs=1)
     print("\n".join(render_reference.report(one)))
+    print(f"  --jobs 1 restricted to one core (one interpreter thread) {quiet()}")
     serial = in_child(render_figures, source=REFERENCE, jobs=1, cores=1)
-    print("  --jobs 1 restricted to one core (one interpreter thread):")
     print("\n".join(render_reference.report(serial)))
     speedup = one.wall_seconds / cold.wall_seconds
     print(
@@ -84,7 +97,7 @@ def main() -> None:
     if not args.skip_memory:
         print(
             f"\n4. peak memory: {args.hours:g}-hour versus {args.short_minutes:g}-minute "
-            "document (tone engine, disk take cache, m4b)"
+            f"document (tone engine, disk take cache, m4b) {quiet()}"
         )
         short, long = memory.compare(args.hours * 3600, args.short_minutes * 60)
         print("\n".join(memory.report(short, long)))
