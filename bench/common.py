@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -215,12 +215,3 @@ def wait_for_quiet(threshold: float = 0.3, timeout: float = 0.0) -> None:
     deadline = time.monotonic() + timeout
     while os.getloadavg()[0] > threshold * cores() and time.monotonic() < deadline:
         time.sleep(5)
-
-
-def describe(figures: RenderFigures) -> dict[str, Any]:
-    return {
-        **asdict(figures),
-        "outside_synthesis": figures.outside_synthesis,
-        "characters_per_second": figures.characters_per_second,
-        "real_time_factor": figures.real_time_factor,
-    }

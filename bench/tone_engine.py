@@ -67,15 +67,15 @@ def tone_take(text: str) -> Take:
     samples = rng.normal(0.0, NOISE_FLOOR, 2 * edge + syllable * count).astype(np.float32)
     # Every syllable at once: a tone (pitch from the character) or, every seventh, a noise
     # burst; levels vary from syllable to syllable as in speech.
-    pitch = 140.0 + 15.0 * (np.array([ord(ch) for ch in spoken]) % 16)
-    t = np.arange(tone) / RATE
-    bursts = np.sin(2 * np.pi * pitch[:, np.newaxis] * t)
+    pitch = (140.0 + 15.0 * (np.array([ord(ch) for ch in spoken]) % 16)).astype(np.float32)
+    t = np.arange(tone, dtype=np.float32) / np.float32(RATE)
+    bursts = np.sin(np.float32(2 * np.pi) * pitch[:, np.newaxis] * t)
     noisy = np.arange(count) % 7 == 6
     bursts[noisy] = rng.uniform(-0.4, 0.4, (int(noisy.sum()), tone))
-    levels = LEVEL * rng.uniform(0.25, 1.0, count) ** 2
-    bursts *= levels[:, np.newaxis] * np.hanning(tone)
+    levels = (LEVEL * rng.uniform(0.25, 1.0, count) ** 2).astype(np.float32)
+    bursts *= levels[:, np.newaxis] * np.hanning(tone).astype(np.float32)
     body = samples[edge : edge + syllable * count].reshape(count, syllable)
-    body[:, :tone] += bursts.astype(np.float32)
+    body[:, :tone] += bursts
     boundaries = []
     cursor = 0
     start_time = EDGE_SECONDS
