@@ -6,7 +6,6 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from tests.audio_tools import SR, noise, silence, tone
 from tts_pipeline import produce
@@ -46,10 +45,7 @@ def _peak_bytes(tmp_path: Path, takes: int) -> int:
     return peak
 
 
-def test_produce_memory_does_not_grow_with_the_programme(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(produce, "_threads", lambda: 1)  # one take at a time: a steady peak
+def test_produce_memory_does_not_grow_with_the_programme(tmp_path: Path) -> None:
     short = _peak_bytes(tmp_path, 40)
     long = _peak_bytes(tmp_path, 200)
     # Holding the longer programme whole, even as 16-bit PCM, would take 15 MB more; what may

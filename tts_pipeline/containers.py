@@ -278,13 +278,21 @@ def cue_sheet(timeline: Timeline, tags: Tags, audio_name: str) -> str:
 
 def encode(
     pcm: Iterable[bytes],
-    timeline: Timeline,
+    timeline: Timeline | Callable[[], Timeline],
     tags: Tags,
     targets: Mapping[str, Path],
     cover: Cover | None = None,
     bitrates: Mapping[str, str] | None = None,
+    *,
+    sample_rate: int | None = None,
 ) -> None:
     """Encode 16-bit mono PCM chunks once into every format in ``targets`` (format → path).
+
+    ``timeline`` is the programme's Timeline, or (for a programme streamed while it is being
+    made) a function that returns it once ``pcm`` is exhausted; ``sample_rate`` is then needed.
+    In that case the formats whose chapters ffmpeg writes (MP4, MP3) are encoded into scratch
+    files first and copied into their final container with the chapters (no re-encoding; the
+    decoded audio is the same sample for sample).
 
     All files appear together when everything succeeded; on any failure none is written and
     the previous files at those paths are left as they were.
@@ -292,52 +300,74 @@ def encode(
     if not targets:
         raise ValueError("no output format")
     bitrates = bitrates or {}
+    known = timeline if isinstance(timeline, Timeline) else None
+    rate = known.sample_rate if known is not None else sample_rate
+    if rate is None:
+        raise ValueError("a streamed programme needs its sample rate")
     with (
         tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
         contextlib.ExitStack() as stack,
     ):
         meta = Path(scratch) / "tags.ffmeta"
-        meta.write_text(ffmetadata(tags, timeline), encoding="utf-8")
-        cover_inputs: list[str] = []
+        meta.write_text(ffmetadata(tags, known), encoding="utf-8")
+        image: Path | None = None
         if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
             image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
             image.write_bytes(cover.data)
-            cover_inputs = ["-i", str(image)]
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
-        cmd = [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "s16le",
-            "-ar",
-            str(timeline.sample_rate),
-            "-ac",
-            "1",
-            "-i",
-            "pipe:0",
-            "-i",
-            str(meta),
-            *cover_inputs,
-        ]
+        # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file.
+        later = {
+            fmt: Path(scratch) / f"programme.{FORMATS[fmt].extension}"
+            for fmt in targets
+            if known is None and FORMATS[fmt].family in FFMPEG_CHAPTERS
+        }
+        cmd = [*_ffmpeg_head(), "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
+        cmd += ["-i", str(meta), *(["-i", str(image)] if image and not later else [])]
         for fmt, tmp in temps.items():
-            cmd += _output_args(FORMATS[fmt], tmp, bitrates.get(fmt), bool(cover_inputs), tags)
+            spec = FORMATS[fmt]
+            codec = ["-c:a", spec.codec, *_bitrate(spec, bitrates.get(fmt))]
+            if fmt in later:
+                cmd += ["-map", "0:a", "-map_metadata", "-1", *codec, *_bitexact(spec.muxer)]
+                cmd.append(str(later[fmt]))
+            else:
+                cmd += _output_args(spec, tmp, codec, image is not None, tags)
         run_ffmpeg(cmd, pcm)
+        final = known if known is not None else timeline()  # type: ignore[operator]
+        if later:
+            meta.write_text(ffmetadata(tags, final), encoding="utf-8")
+            for fmt, scratch_file in later.items():
+                spec = FORMATS[fmt]
+                copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
+                copy += ["-i", str(image)] if image is not None else []
+                copy += _output_args(spec, temps[fmt], ["-c:a", "copy"], image is not None, tags)
+                run_ffmpeg(copy, ())
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             try:
-                FINISHERS[spec.family](tmp, timeline, tags, cover)
+                FINISHERS[spec.family](tmp, final, tags, cover)
             except Exception as exc:  # mutagen errors are not the user's; say which file
                 raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
 
 
-def _output_args(
-    spec: FormatSpec, tmp: Path, bitrate: str | None, cover: bool, tags: Tags
-) -> list[str]:
-    chapters = "1" if spec.family in FFMPEG_CHAPTERS else "-1"
+def _ffmpeg_head() -> list[str]:
+    return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def _bitrate(spec: FormatSpec, bitrate: str | None) -> list[str]:
     rate = bitrate or spec.bitrate
+    return ["-b:a", rate] if rate else []
+
+
+def _bitexact(muxer: str) -> list[str]:
+    # Same input, same bytes: no encoder version or random stream serials in the file.
+    return ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", muxer]
+
+
+def _output_args(
+    spec: FormatSpec, tmp: Path, codec: list[str], cover: bool, tags: Tags
+) -> list[str]:
+    """One output of an ffmpeg run whose inputs are 0: audio, 1: FFMETADATA, 2: cover."""
+    chapters = "1" if spec.family in FFMPEG_CHAPTERS else "-1"
     overrides: list[str] = []
     if spec.family == "id3" and tags.language:
         code = ISO639_2.get(tags.language.split("-")[0].lower(), tags.language)
@@ -365,16 +395,8 @@ def _output_args(
         "-map_chapters",
         chapters,
         *overrides,
-        "-c:a",
-        spec.codec,
-        *(["-b:a", rate] if rate else []),
+        *codec,
         *spec.options,
-        # Same input, same bytes: no encoder version or random stream serials in the file.
-        "-fflags",
-        "+bitexact",
-        "-flags:a",
-        "+bitexact",
-        "-f",
-        spec.muxer,
+        *_bitexact(spec.muxer),
         str(tmp),
     ]

@@ -84,12 +84,12 @@ def escape_ffmetadata(value: str) -> str:
     return "".join(out)
 
 
-def ffmetadata(tags: Tags, timeline: Timeline) -> str:
+def ffmetadata(tags: Tags, timeline: Timeline | None) -> str:
     """Tags and chapters for ffmpeg. Chapter times are in samples (exact, no rounding)."""
     lines = [";FFMETADATA1"]
     for key, value in _tag_items(tags):
         lines.append(f"{key}={escape_ffmetadata(value)}")
-    for mark in timeline.chapters:
+    for mark in timeline.chapters if timeline is not None else ():
         lines += [
             "[CHAPTER]",
             f"TIMEBASE=1/{timeline.sample_rate}",

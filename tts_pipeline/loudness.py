@@ -443,3 +443,111 @@ def _typical(takes: Sequence[TakeLoudness]) -> float:
     total = sum(t.seconds for t in audible)
     power = sum(t.seconds * 10.0 ** (t.own / 10.0) for t in audible) / total
     return 10.0 * math.log10(power)
+
+
+class BlockPool:
+    """Gating blocks pooled as a histogram (0.01 LU bins): the integrated loudness of every
+    block added so far, in constant memory and time however long the programme gets."""
+
+    STEP_LU = 0.01
+    TOP_LUFS = 10.0
+
+    def __init__(self) -> None:
+        bins = round((self.TOP_LUFS - ABSOLUTE_GATE_LUFS) / self.STEP_LU) + 1
+        self._energy = np.zeros(bins)
+        self._count = np.zeros(bins, dtype=np.int64)
+        self._floor = 10.0 ** ((ABSOLUTE_GATE_LUFS - LUFS_OFFSET) / 10.0)
+
+    def add(self, energies: np.ndarray) -> None:
+        kept = energies[energies > self._floor]
+        if not len(kept):
+            return
+        lufs = LUFS_OFFSET + 10.0 * np.log10(kept)
+        index = np.clip(
+            ((lufs - ABSOLUTE_GATE_LUFS) / self.STEP_LU).astype(np.int64), 0, len(self._count) - 1
+        )
+        np.add.at(self._energy, index, kept)
+        np.add.at(self._count, index, 1)
+
+    def loudness(self) -> float:
+        total = int(self._count.sum())
+        if not total:
+            return -math.inf
+        relative = energy_to_lufs(float(self._energy.sum()) / total) + RELATIVE_GATE_LU
+        first = max(0, math.ceil((relative - ABSOLUTE_GATE_LUFS) / self.STEP_LU))
+        count = int(self._count[first:].sum())
+        return energy_to_lufs(float(self._energy[first:].sum()) / count) if count else -math.inf
+
+
+class StreamingLeveller:
+    """One pass, one take at a time: each take's gain is known the moment it is measured.
+
+    Each take is levelled to the target by its own loudness (moving at most ±MAX_LEVEL_DB away
+    from the takes so far, as in ``plan_loudness``, so a take of noise stays quiet). The takes
+    are then as loud as each other whatever order they come in. The programme's integrated
+    loudness pools gating blocks, edges included, so it can differ a little from the takes' own
+    loudness (speech: -18.02 LUFS on the reference for a -18 target; very short takes: about
+    1 LU under): ``plan().source/levelled`` and ``result()`` tell, and a caller may make a second
+    pass with ``offset_db`` (the target minus the result) when that matters.
+    """
+
+    def __init__(
+        self,
+        rate: int,
+        target: float = DEFAULT_TARGET_LUFS,
+        ceiling: float = DEFAULT_TRUE_PEAK_DBTP,
+        offset_db: float = 0.0,
+    ) -> None:
+        self.rate = rate
+        self.target = target
+        self.ceiling = ceiling
+        self.offset_db = offset_db
+        self._power_seconds = 0.0  # Σ seconds · 10^(own/10) over the audible takes so far
+        self._seconds = 0.0
+        self._source = BlockPool()  # as synthesized
+        self._result = BlockPool()  # as written
+        self._gains: list[float] = []
+        self._peaks: list[float] = []
+        self._overall = 0.0
+
+    def apply(self, samples: np.ndarray) -> tuple[np.ndarray, float]:
+        """The next take levelled (and limited under the ceiling if needed), and its gain (dB)."""
+        measured = measure_take(samples, self.rate)
+        if math.isfinite(measured.own) and measured.seconds > 0:
+            self._power_seconds += measured.seconds * 10.0 ** (measured.own / 10.0)
+            self._seconds += measured.seconds
+        level = 0.0
+        if self._seconds > 0:
+            typical = 10.0 * math.log10(self._power_seconds / self._seconds)
+            self._overall = self.target - typical + self.offset_db
+            if math.isfinite(measured.own):
+                level = float(np.clip(typical - measured.own, -MAX_LEVEL_DB, MAX_LEVEL_DB))
+        self._source.add(measured.blocks)
+        step = level + self._overall
+        self._result.add(measured.blocks * 10.0 ** (step / 10.0))
+        self._gains.append(step)
+        self._peaks.append(measured.peak)
+        gain = db_to_gain(step)
+        scaled = (samples * gain).astype(np.float32)
+        ceiling = db_to_gain(self.ceiling - LIMITER_HEADROOM_DB)
+        if measured.peak * gain > ceiling:
+            scaled = limit(scaled, ceiling, self.rate)
+        return scaled, step
+
+    def result(self) -> float:
+        """The programme's integrated loudness as written (predicted from the pooled blocks)."""
+        return self._result.loudness()
+
+    def plan(self) -> LoudnessPlan:
+        """The gains applied, as a LoudnessPlan (for the manifest)."""
+        result = self._result.loudness()
+        return LoudnessPlan(
+            rate=self.rate,
+            target=self.target,
+            ceiling=self.ceiling,
+            source=self._source.loudness(),
+            levelled=result - self._overall if math.isfinite(result) else -math.inf,
+            overall_db=self._overall,
+            take_gains_db=tuple(self._gains),
+            peaks=tuple(self._peaks),
+        )

@@ -18,7 +18,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from tts_pipeline import containers, produce
+from tts_pipeline import produce
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Chapter, Document, load_document
 from tts_pipeline.engines import Engine, Take, default_jobs, engine_for
@@ -136,13 +136,12 @@ def preview(
         formats=("wav",),
         loudness=effective_loudness(DEFAULT_TARGET_LUFS, voice),
         subtitles=False,
+        cue_sheet=False,
     )
-    measured = produce.measure(plan, take_at, options)
     path = preview_path(output_dir, voice)
     tags = Tags(title=f"Preview: {voice.display_name}", artist=voice.display_name)
-    pcm = produce.programme_pcm(measured, take_at, len(keys))
-    containers.encode(pcm, measured.timeline, tags, {"wav": path})
-    return PreviewResult(path, measured.timeline.duration, sample, voice)
+    produced = produce.produce(plan, take_at, path.parent, path.stem, tags, options)
+    return PreviewResult(path, produced.timeline.duration, sample, voice)
 
 
 def find_player() -> list[str] | None:

@@ -1,27 +1,26 @@
 """Takes → finished files: trim, time, level, encode every format once, write the sidecars.
 
-Two passes over the takes, one take in memory at a time per core (the programme is never held
-whole):
-1. trim each take → its Cut (timing), its loudness measurement and its boundaries;
-   build the Timeline and the LoudnessPlan;
-2. trim again → gain/limit → 16-bit PCM stream → one ffmpeg process writing every format.
-Then the subtitles and chapter sidecars, all from the same Timeline.
+One pass, one take at a time, while the takes are still being synthesized: a Production runs in
+a thread of its own and takes utterance after utterance in plan order as soon as its take exists
+(``take_at`` waits for it): trim → place on the timeline (the pause before it is known once its
+cut is) → level and limit (StreamingLeveller) → 16-bit PCM → one ffmpeg process writing every
+format. The programme is never held whole; when the last take is in, only the chapters (copied
+into the MP4/MP3 containers), the subtitles and the overview picture remain to be written.
 """
 
 from __future__ import annotations
 
-import os
+import math
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tts_pipeline import containers, overview, stitch, subtitles
 from tts_pipeline import loudness as lufs
 from tts_pipeline.engines.base import Boundary, Take
+from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import Tags, write_text_atomic
 from tts_pipeline.segment import Plan
 
@@ -34,6 +33,9 @@ SIDECARS = {
 }
 CUE_SHEET_SUFFIX = ".cue"
 OVERVIEW_SUFFIX = ".png"
+# When the programme, levelled take by take, misses the loudness target by more than this, it
+# is made once more with the difference as an offset (its takes are all there by then).
+LOUDNESS_RETRY_LU = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,12 @@ class OutputOptions:
     cover: containers.Cover | None = None
     subtitles: bool = True
     overview: bool = False  # <stem>.png: waveform and chapters, drawn as the audio streams
+    cue_sheet: bool = True  # <stem>.cue beside a WAV file
 
 
 @dataclass(frozen=True)
 class Measured:
-    """Pass 1: everything known about the takes without keeping their audio."""
+    """Everything known about the takes once the programme is made (their audio is gone)."""
 
     timeline: stitch.Timeline
     loudness: lufs.LoudnessPlan | None
@@ -71,74 +74,163 @@ class Produced:
         return self.measured.loudness
 
 
-@dataclass(frozen=True)
-class _TakeFacts:
-    """What pass 1 keeps of one take (its audio is dropped)."""
-
-    source: tuple[str, str]  # engine, voice
-    cut: stitch.Cut
-    level: lufs.TakeLoudness | None
-    boundaries: tuple[Boundary, ...]
+class _Stopped(Exception):
+    """The takes stopped coming (synthesis failed or was interrupted)."""
 
 
-def _take_facts(take: Take, rate: int, loudness: bool) -> _TakeFacts:
-    samples, cut = stitch.cut_take(take, rate)
-    level = lufs.measure_take(samples, rate) if loudness else None
-    return _TakeFacts((take.engine, take.voice), cut, level, take.boundaries)
+class Production:
+    """Makes the programme from takes as they arrive; ``result()`` finishes it.
 
+    ``take_at(i)`` returns take ``i``, waiting until it exists, or None when no more takes will
+    come (the production then stops and writes nothing). Nothing is written where the outputs
+    go until every file is complete (containers.encode writes beside them and renames).
+    """
 
-def _threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+    def __init__(
+        self,
+        plan: Plan,
+        take_at: Callable[[int], Take | None],
+        out_dir: Path,
+        stem: str,
+        tags: Tags,
+        options: OutputOptions,
+        rate: int = stitch.PROGRAMME_RATE,
+    ) -> None:
+        self.plan = plan
+        self.out_dir = out_dir
+        self.stem = stem
+        self.tags = tags
+        self.options = options
+        self.rate = rate
+        self.done = 0  # takes streamed so far
+        self._take_at = take_at
+        self._reset(0.0)
+        self._targets = containers.output_paths(out_dir, stem, options.formats)
+        self._timeline: stitch.Timeline | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="production", daemon=True)
 
+    def _reset(self, offset_db: float) -> None:
+        options, rate = self.options, self.rate
+        self.done = 0
+        self._builder = stitch.TimelineBuilder(self.plan, rate, stitch.cue_grid(rate))
+        self._leveller = (
+            lufs.StreamingLeveller(rate, options.loudness, options.true_peak, offset_db)
+            if options.loudness is not None
+            else None
+        )
+        self._envelope = overview.GrowingEnvelope() if options.overview else None
+        self._boundaries: dict[str, tuple[Boundary, ...]] = {}
+        self._sources: list[tuple[str, str]] = []
 
-def measure(
-    plan: Plan,
-    take_at: Callable[[int], Take],
-    options: OutputOptions,
-    rate: int = stitch.PROGRAMME_RATE,
-) -> Measured:
-    cuts: list[stitch.Cut] = []
-    levels: list[lufs.TakeLoudness] = []
-    boundaries: dict[str, tuple[Boundary, ...]] = {}
-    sources: list[tuple[str, str]] = []
-    loudness = options.loudness is not None
-    # Takes are measured on every core (numpy lets go of the GIL in the filtering and true-peak
-    # arithmetic), each thread holding one take; results come back in plan order.
-    utterances = plan.utterances
-    with ThreadPoolExecutor(max_workers=_threads()) as pool:
-        facts = pool.map(lambda i: _take_facts(take_at(i), rate, loudness), range(len(utterances)))
-        for utterance, fact in zip(utterances, facts, strict=True):
-            sources.append(fact.source)
-            cuts.append(fact.cut)
-            if fact.level is not None:
-                levels.append(fact.level)
-            if fact.boundaries:
-                boundaries[utterance.id] = fact.boundaries
-    timeline = stitch.build_timeline(plan, cuts, rate, chapter_grid=stitch.cue_grid(rate))
-    level_plan = (
-        lufs.plan_loudness(levels, rate, options.loudness, options.true_peak)
-        if options.loudness is not None
-        else None
-    )
-    return Measured(timeline, level_plan, boundaries, tuple(sources))
+    def start(self) -> Production:
+        self._thread.start()
+        return self
 
+    def abort(self) -> None:
+        """Wait for the production to stop (``take_at`` must be returning None by now)."""
+        self._thread.join()
 
-def programme_pcm(
-    measured: Measured, take_at: Callable[[int], Take], count: int
-) -> Iterator[bytes]:
-    """Pass 2: the finished programme as 16-bit PCM, one take (and its pause) at a time."""
-    rate = measured.timeline.sample_rate
-    level_plan = measured.loudness
+    def result(self) -> Produced:
+        """Wait for the last take to be encoded, then write the sidecar files."""
+        self._thread.join()
+        if self._error is not None:
+            if isinstance(self._error, _Stopped):
+                raise PipelineError("the takes stopped coming before the programme was complete")
+            raise self._error
+        assert self._timeline is not None
+        return self._finish(self._timeline)
 
-    def takes() -> Iterator[np.ndarray]:
-        for i in range(count):
-            samples, _ = stitch.cut_take(take_at(i), rate)
-            yield level_plan.apply(i, samples) if level_plan else samples
+    # -- the production thread ----------------------------------------------------------------
 
-    return stitch.stream_pcm(measured.timeline, takes())
+    def _run(self) -> None:
+        try:
+            self._encode()
+            leveller, target = self._leveller, self.options.loudness
+            if leveller is not None and target is not None:
+                miss = target - leveller.result()
+                if math.isfinite(miss) and abs(miss) > LOUDNESS_RETRY_LU:
+                    self._reset(miss)
+                    self._encode()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def _encode(self) -> None:
+        containers.encode(
+            self._pcm(),
+            self._finish_timeline,
+            self.tags,
+            self._targets,
+            self.options.cover,
+            sample_rate=self.rate,
+        )
+
+    def _finish_timeline(self) -> stitch.Timeline:
+        self._timeline = self._builder.finish()
+        return self._timeline
+
+    def _pcm(self) -> Iterator[bytes]:
+        for chunk in self._chunks():
+            if self._envelope is not None:
+                self._envelope.feed(chunk)
+            yield chunk
+
+    def _chunks(self) -> Iterator[bytes]:
+        for i, utterance in enumerate(self.plan.utterances):
+            take = self._take_at(i)
+            if take is None:
+                raise _Stopped
+            samples, cut = stitch.cut_take(take, self.rate)
+            if self._leveller is not None:
+                samples, _ = self._leveller.apply(samples)
+            self._sources.append((take.engine, take.voice))
+            if take.boundaries:
+                self._boundaries[utterance.id] = take.boundaries
+            del take
+            before = self._builder.place(cut)
+            if before:
+                yield bytes(2 * before)
+            yield stitch.to_pcm16(samples)
+            self.done += 1
+        closing = self._builder.closing_silence()
+        if closing:
+            yield bytes(2 * closing)
+
+    # -- after the audio ----------------------------------------------------------------------
+
+    def _finish(self, timeline: stitch.Timeline) -> Produced:
+        out_dir, stem, options = self.out_dir, self.stem, self.options
+        level_plan = self._leveller.plan() if self._leveller is not None else None
+        measured = Measured(timeline, level_plan, self._boundaries, tuple(self._sources))
+        outputs: dict[str, Path] = dict(self._targets)
+        if self._envelope is not None:
+            png_path = out_dir / f"{stem}{OVERVIEW_SUFFIX}"
+            spans = [
+                overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
+                for m in timeline.chapters
+            ]
+            envelope = self._envelope.envelope()
+            overview.write_overview(png_path, envelope, spans, timeline.duration)
+            outputs["overview"] = png_path
+        if "wav" in self._targets and options.cue_sheet:
+            cue_path = out_dir / f"{stem}{CUE_SHEET_SUFFIX}"
+            sheet = containers.cue_sheet(timeline, self.tags, self._targets["wav"].name)
+            write_text_atomic(cue_path, sheet)
+            outputs["cue"] = cue_path
+        cues: list[subtitles.Cue] = []
+        if options.subtitles:
+            cues = subtitles.build_cues(self.plan, timeline, measured.boundaries)
+            texts = {
+                "srt": subtitles.to_srt(cues, timeline),
+                "vtt": subtitles.to_vtt(cues, timeline),
+                "chapters_vtt": subtitles.chapters_vtt(timeline),
+                "chapters_json": subtitles.chapters_json(timeline, self.tags.title),
+            }
+            for kind, suffix in SIDECARS.items():
+                path = out_dir / f"{stem}{suffix}"
+                write_text_atomic(path, texts[kind])
+                outputs[kind] = path
+        return Produced(measured, outputs, cues)
 
 
 def produce(
@@ -149,41 +241,8 @@ def produce(
     tags: Tags,
     options: OutputOptions,
 ) -> Produced:
-    measured = measure(plan, take_at, options)
-    timeline = measured.timeline
-    targets = containers.output_paths(out_dir, stem, options.formats)
-    pcm = programme_pcm(measured, take_at, len(plan.utterances))
-    envelope = overview.Envelope(timeline.total) if options.overview else None
-    if envelope is not None:
-        pcm = envelope.tap(pcm)  # the waveform is gathered from the same stream, no decoding
-    containers.encode(pcm, timeline, tags, targets, options.cover)
-    outputs: dict[str, Path] = dict(targets)
-    if envelope is not None:
-        png_path = out_dir / f"{stem}{OVERVIEW_SUFFIX}"
-        spans = [
-            overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
-            for m in timeline.chapters
-        ]
-        overview.write_overview(png_path, envelope, spans, timeline.duration)
-        outputs["overview"] = png_path
-    if "wav" in targets:
-        cue_path = out_dir / f"{stem}{CUE_SHEET_SUFFIX}"
-        write_text_atomic(cue_path, containers.cue_sheet(timeline, tags, targets["wav"].name))
-        outputs["cue"] = cue_path
-    cues: list[subtitles.Cue] = []
-    if options.subtitles:
-        cues = subtitles.build_cues(plan, timeline, measured.boundaries)
-        texts = {
-            "srt": subtitles.to_srt(cues, timeline),
-            "vtt": subtitles.to_vtt(cues, timeline),
-            "chapters_vtt": subtitles.chapters_vtt(timeline),
-            "chapters_json": subtitles.chapters_json(timeline, tags.title),
-        }
-        for kind, suffix in SIDECARS.items():
-            path = out_dir / f"{stem}{suffix}"
-            write_text_atomic(path, texts[kind])
-            outputs[kind] = path
-    return Produced(measured, outputs, cues)
+    """The programme from takes that all exist already."""
+    return Production(plan, take_at, out_dir, stem, tags, options).start().result()
 
 
 def take_details(produced: Produced, plan: Plan) -> dict[str, dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,6 +61,55 @@ class MemoryStore:
 
     def put(self, key: str, take: Take) -> None:
         self._takes[key] = take
+
+
+class TakeFeed:
+    """Takes in plan order for the production thread, each as soon as it is stored.
+
+    The synthesis side says which keys the utterances have (``begin``; the fallback voice may
+    change some with ``set_key``) and which keys are stored (``mark``); ``take(i)`` waits for
+    utterance ``i``'s take, or returns None once ``close`` says no more will come.
+    """
+
+    def __init__(self, store: TakeStore) -> None:
+        self._store = store
+        self._changed = threading.Condition()
+        self._keys: list[str] | None = None
+        self._ready: set[str] = set()
+        self._closed = False
+
+    def begin(self, keys: list[str], ready: Iterable[str]) -> None:
+        with self._changed:
+            self._keys = list(keys)
+            self._ready.update(ready)
+            self._changed.notify_all()
+
+    def set_key(self, index: int, key: str) -> None:
+        with self._changed:
+            assert self._keys is not None
+            self._keys[index] = key
+            self._changed.notify_all()
+
+    def mark(self, key: str) -> None:
+        with self._changed:
+            self._ready.add(key)
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def take(self, index: int) -> Take | None:
+        with self._changed:
+            while True:
+                if self._closed:
+                    return None
+                if self._keys is not None and self._keys[index] in self._ready:
+                    key = self._keys[index]
+                    break
+                self._changed.wait()
+        return _stored(self._store, key)
 
 
 @dataclass(frozen=True)
@@ -165,10 +215,11 @@ def run_engine(
     jobs: int,
     progress: Progress,
     stored: list[str] | None = None,
+    feed: TakeFeed | None = None,
 ) -> None:
     """Synthesize ``missing`` (requests go out in document order), storing each take the moment
-    it arrives; ``stored`` collects the keys stored. Engine errors propagate after every
-    finished take has been stored."""
+    it arrives (and telling ``feed``); ``stored`` collects the keys stored. Engine errors
+    propagate after every finished take has been stored."""
     if not missing:
         return
     by_index = {r.index: key for key, r in missing.items()}
@@ -179,6 +230,8 @@ def run_engine(
         store.put(key, take)
         if stored is not None:
             stored.append(key)
+        if feed is not None:
+            feed.mark(key)
         progress.advance(repeats[key])
 
 
@@ -222,17 +275,20 @@ def _synthesize_with_fallback(
     progress: Progress,
     fallback: tuple[Engine, VoiceProfile] | None,
     failure: PipelineError | None,
+    feed: TakeFeed | None = None,
 ) -> _Synthesis:
     """Every utterance a take: from the voice's engine, and (with a fallback) the ones it could
     not deliver — all of them when ``failure`` says the engine is unreachable — from the
     fallback voice. Without a fallback an engine failure propagates (finished takes are kept)."""
     keys = plan_keys(plan, engine, voice)
     missing = missing_requests(plan, keys, store)
+    if feed is not None:
+        feed.begin(keys, (key for key in keys if key not in missing))
     progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
     stored: list[str] = []
     if failure is None:
         try:
-            run_engine(engine, voice, missing, keys, store, jobs, progress, stored)
+            run_engine(engine, voice, missing, keys, store, jobs, progress, stored, feed)
         except SynthesisError as exc:
             if fallback is None:
                 raise
@@ -247,6 +303,8 @@ def _synthesize_with_fallback(
     for i in failed:
         keys[i] = fallback_keys[i]
     fallback_missing = missing_requests(plan, keys, store, failed)
+    if feed is not None:
+        feed.begin(keys, (keys[i] for i in failed if keys[i] not in fallback_missing))
     progress.advance(len(failed) - _count([keys[i] for i in failed], fallback_missing))
     run_engine(
         fallback_engine,
@@ -257,6 +315,7 @@ def _synthesize_with_fallback(
         default_jobs(fallback_voice.engine),
         progress,
         stored,
+        feed,
     )
     ids = tuple(plan.utterances[i].id for i in failed)
     return _Synthesis(keys, len(done) + len(fallback_missing), ids, failure)
@@ -290,25 +349,6 @@ def render(
         fallback[0].check(fallback[1])
     ensure_writable_dir(settings.output_dir)
     jobs = settings.jobs or default_jobs(voice.engine)
-    t_plan = time.perf_counter()
-    progress.stage("Synthesizing")
-    try:
-        synthesis = _synthesize_with_fallback(
-            plan, engine, voice, store, jobs, progress, fallback, unreachable
-        )
-    except SynthesisError as exc:
-        if isinstance(store, MemoryStore):  # --no-cache: nothing survives this process
-            raise SynthesisError(
-                str(exc).replace(
-                    "finished and are kept; rerun the same command to resume",
-                    "finished but were not kept (--no-cache)",
-                )
-            ) from None
-        raise
-    keys, synthesized = synthesis.keys, synthesis.synthesized
-    t_synth = time.perf_counter()
-
-    progress.stage("Stitching and encoding")
     out_dir = settings.output_dir
     manifest_path = out_dir / f"{source.stem}.manifest.json"
     tags = export.Tags(
@@ -326,9 +366,34 @@ def render(
         subtitles=settings.subtitles,
         overview=settings.page,
     )
-    produced = produce.produce(
-        plan, lambda i: _stored(store, keys[i]), out_dir, source.stem, tags, options
-    )
+    # The programme is made while the takes are synthesized: each take is levelled and encoded
+    # as soon as it and every take before it exist.
+    feed = TakeFeed(store)
+    production = produce.Production(plan, feed.take, out_dir, source.stem, tags, options)
+    t_plan = time.perf_counter()
+    progress.stage("Synthesizing")
+    production.start()
+    try:
+        synthesis = _synthesize_with_fallback(
+            plan, engine, voice, store, jobs, progress, fallback, unreachable, feed
+        )
+    except BaseException as exc:
+        feed.close()  # the production stops and writes nothing
+        production.abort()
+        if isinstance(exc, SynthesisError) and isinstance(store, MemoryStore):
+            # --no-cache: nothing survives this process
+            raise SynthesisError(
+                str(exc).replace(
+                    "finished and are kept; rerun the same command to resume",
+                    "finished but were not kept (--no-cache)",
+                )
+            ) from None
+        raise
+    keys, synthesized = synthesis.keys, synthesis.synthesized
+    t_synth = time.perf_counter()
+
+    progress.stage("Stitching and encoding")
+    produced = production.result()
     timeline = produced.timeline
     page_path = out_dir / f"{source.stem}{page.PAGE_SUFFIX}"
     pages = {"page": page_path} if settings.page else {}

@@ -225,6 +225,93 @@ def cue_grid(sample_rate: int) -> int:
     return frames if rest == 0 else 0
 
 
+class TimelineBuilder:
+    """Places takes one at a time (plan order) as their cuts become known.
+
+    ``place(cut)`` returns the silence to write before that take: the pause after the previous
+    take depends on this take's kept lead (so voice-to-voice gaps equal the pause) and, at a
+    chapter change, on the chapter grid. ``finish()`` adds the last pause and returns the
+    Timeline. A streaming writer therefore never needs a take before it arrives.
+    """
+
+    def __init__(self, plan: Plan, sample_rate: int = PROGRAMME_RATE, chapter_grid: int = 0):
+        self.plan = plan
+        self.sample_rate = sample_rate
+        self.chapter_grid = chapter_grid
+        self._utterances = plan.utterances
+        self._cuts: list[Cut] = []
+        self._starts: list[int] = []
+        self._gaps: list[int] = []
+
+    @property
+    def placed(self) -> int:
+        return len(self._cuts)
+
+    def place(self, take: int | Cut) -> int:
+        """Place the next take; returns the samples of silence that go before it."""
+        cut = take if isinstance(take, Cut) else Cut(0, take, 0, take)
+        i = len(self._cuts)
+        if i >= len(self._utterances):
+            raise ValueError("more takes than utterances")
+        before = 0
+        cursor = 0
+        if i:
+            previous, previous_cut = self._utterances[i - 1], self._cuts[-1]
+            previous_end = self._starts[-1] + previous_cut.length
+            pause = round(previous.pause_after * self.sample_rate)
+            before = max(0, pause - previous_cut.tail - cut.lead)
+            cursor = previous_end + before
+            grid = self.chapter_grid
+            if grid and self._utterances[i].chapter != previous.chapter:
+                aligned = round(cursor / grid) * grid
+                if aligned < previous_end:
+                    aligned += grid * -(-(previous_end - aligned) // grid)
+                before = aligned - previous_end
+                cursor = aligned
+            self._gaps.append(before)
+        self._cuts.append(cut)
+        self._starts.append(cursor)
+        return before
+
+    def closing_silence(self) -> int:
+        """The pause after the last take (the programme ends with it)."""
+        if not self._cuts:
+            return 0
+        return round(self._utterances[len(self._cuts) - 1].pause_after * self.sample_rate)
+
+    def finish(self) -> Timeline:
+        utterances = self._utterances
+        if len(self._cuts) != len(utterances):
+            raise ValueError("one length per utterance is needed")
+        gaps = [*self._gaps, self.closing_silence()] if utterances else []
+        cuts, starts = self._cuts, self._starts
+        placements = tuple(
+            Placement(
+                utterance_id=u.id,
+                chapter=u.chapter,
+                start=start,
+                end=start + cut.length,
+                gap_after=gap,
+                voice_start=start + cut.lead,
+                voice_end=start + cut.length - cut.tail,
+                offset=cut.start,
+            )
+            for u, cut, start, gap in zip(utterances, cuts, starts, gaps, strict=True)
+        )
+        total = placements[-1].end + placements[-1].gap_after if placements else 0
+        chapter_starts: list[tuple[int, int]] = []  # (chapter index, start sample)
+        for placement in placements:
+            if not chapter_starts or chapter_starts[-1][0] != placement.chapter:
+                # The first chapter starts at 0 so the title belongs to it.
+                start = 0 if not chapter_starts else placement.start
+                chapter_starts.append((placement.chapter, start))
+        marks = []
+        for i, (chapter_index, start) in enumerate(chapter_starts):
+            end = chapter_starts[i + 1][1] if i + 1 < len(chapter_starts) else total
+            marks.append(ChapterMark(self.plan.chapters[chapter_index].title, start, end))
+        return Timeline(self.sample_rate, placements, tuple(marks), total)
+
+
 def build_timeline(
     plan: Plan,
     lengths: Sequence[int | Cut],
@@ -239,52 +326,12 @@ def build_timeline(
     With ``chapter_grid`` (samples) every chapter after the first starts on a multiple of it
     (the pause before it moves by at most half a grid step).
     """
-    utterances = plan.utterances
-    if len(lengths) != len(utterances):
+    if len(lengths) != len(plan.utterances):
         raise ValueError("one length per utterance is needed")
-    cuts = [c if isinstance(c, Cut) else Cut(0, c, 0, c) for c in lengths]
-    starts: list[int] = []
-    gaps: list[int] = []
-    cursor = 0
-    for i, (utterance, cut) in enumerate(zip(utterances, cuts, strict=True)):
-        if i and chapter_grid and utterance.chapter != utterances[i - 1].chapter:
-            previous_end = starts[-1] + cuts[i - 1].length
-            aligned = round(cursor / chapter_grid) * chapter_grid
-            if aligned < previous_end:
-                aligned += chapter_grid * -(-(previous_end - aligned) // chapter_grid)
-            gaps[-1] = aligned - previous_end
-            cursor = aligned
-        starts.append(cursor)
-        pause = round(utterance.pause_after * sample_rate)
-        following = cuts[i + 1].lead if i + 1 < len(cuts) else 0
-        gap = max(0, pause - cut.tail - following) if i + 1 < len(cuts) else pause
-        gaps.append(gap)
-        cursor += cut.length + gap
-    placements = tuple(
-        Placement(
-            utterance_id=u.id,
-            chapter=u.chapter,
-            start=start,
-            end=start + cut.length,
-            gap_after=gap,
-            voice_start=start + cut.lead,
-            voice_end=start + cut.length - cut.tail,
-            offset=cut.start,
-        )
-        for u, cut, start, gap in zip(utterances, cuts, starts, gaps, strict=True)
-    )
-    total = cursor
-    chapter_starts: list[tuple[int, int]] = []  # (chapter index, start sample)
-    for placement in placements:
-        if not chapter_starts or chapter_starts[-1][0] != placement.chapter:
-            # The first chapter starts at 0 so the title belongs to it.
-            start = 0 if not chapter_starts else placement.start
-            chapter_starts.append((placement.chapter, start))
-    marks = []
-    for i, (chapter_index, start) in enumerate(chapter_starts):
-        end = chapter_starts[i + 1][1] if i + 1 < len(chapter_starts) else total
-        marks.append(ChapterMark(plan.chapters[chapter_index].title, start, end))
-    return Timeline(sample_rate, placements, tuple(marks), total)
+    builder = TimelineBuilder(plan, sample_rate, chapter_grid)
+    for length in lengths:
+        builder.place(length)
+    return builder.finish()
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:
