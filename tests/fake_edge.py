@@ -295,6 +295,7 @@ def default_voices() -> list[dict[str, Any]]:
 class _Counters:
     connections: int = 0
     active: int = 0
+    peak_active: int = 0  # most turns served at the same time
     handshakes: list[Handshake] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
 
@@ -424,6 +425,11 @@ class FakeEdgeService:
         with self._lock:
             return self._counters.active
 
+    @property
+    def peak_connections(self) -> int:
+        with self._lock:
+            return self._counters.peak_active
+
     def add_fault(self, fault: Fault) -> None:
         with self._lock:
             self.faults.append(fault)
@@ -483,6 +489,7 @@ class FakeEdgeService:
         assert task is not None
         with self._lock:
             self._counters.active += 1
+            self._counters.peak_active = max(self._counters.peak_active, self._counters.active)
             self._handlers.add(task)
         try:
             await self._serve_turn(request, ws, number)

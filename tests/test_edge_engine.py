@@ -308,16 +308,32 @@ def test_oversized_text_is_split_at_sentence_ends_and_joined(fake: FakeEdgeServi
     roomy = EdgeOptions(retry=FAST.retry, idle_timeout=30.0)
     take = run(engine_for(fake, roomy), [text], profile())[0]
 
+    # Whole sentences, at most 1,000 characters per request; the pieces go out side by side
+    # (so in any order) and are joined in text order.
     sent = [r.text for r in fake.requests]
     assert len(sent) == 3
     assert all(len(piece) <= 1000 and piece.endswith("。") for piece in sent)
-    assert "".join(sent) == text
+    assert sorted(sent) == sorted(split_for_service(text))
     expected = sum(plan_audio(piece).duration for piece in sent)
     assert take.duration == pytest.approx(expected, abs=0.3)
     assert len(take.boundaries) == 100
     starts = [b.start for b in take.boundaries]
     assert starts == sorted(starts)
     assert take.boundaries[-1].end <= take.duration
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_pieces_of_one_long_utterance_go_out_side_by_side(jobs: int) -> None:
+    # --jobs bounds the requests in flight, not the utterances: one 3-piece utterance uses
+    # three connections at once with --jobs 3 (each piece waits 0.4 s for its first byte, so
+    # they overlap), one at a time with --jobs 1.
+    text = "这是一个用来测试长文本切分的句子，共有二十多个字。" * 6
+    with FakeEdgeService(latency=0.4) as service:
+        small = EdgeOptions(retry=FAST.retry, max_chars=50)
+        take = run(engine_for(service, small), [text], profile(), jobs=jobs)[0]
+        assert len(service.requests) == 3
+        assert service.peak_connections == jobs
+    assert len(take.boundaries) == 6
 
 
 def test_text_without_sentence_ends_is_still_split() -> None:

@@ -189,19 +189,22 @@ class EdgeEngine:
         semaphore = asyncio.Semaphore(jobs)
 
         async def worker(request: SynthesisRequest) -> None:
-            async with semaphore:
-                if state.stopped.is_set():
-                    return
-                try:
-                    take = await self._synthesize_one(request.text, voice)
-                except SettingsError as error:
-                    state.abort(error)
-                    return
-                except Exception as error:
-                    state.record_failure(request.index, self._reason(error, voice))
-                    return
-                state.record_success()
-                emit((request.index, take))
+            # ``jobs`` bounds the requests in flight, not the utterances: the pieces of a long
+            # utterance go out side by side, in document order with everything else.
+            if state.stopped.is_set():
+                return
+            try:
+                take = await self._synthesize_one(request.text, voice, semaphore, state.stopped)
+            except _Stopped:
+                return
+            except SettingsError as error:
+                state.abort(error)
+                return
+            except Exception as error:
+                state.record_failure(request.index, self._reason(error, voice))
+                return
+            state.record_success()
+            emit((request.index, take))
 
         tasks = [asyncio.create_task(worker(request)) for request in requests]
         await _until_done_or_stopped(tasks, state.stopped)
@@ -218,12 +221,33 @@ class EdgeEngine:
 
     # ----------------------------------------------------------------- one utterance
 
-    async def _synthesize_one(self, text: str, voice: VoiceProfile) -> Take:
+    async def _synthesize_one(
+        self,
+        text: str,
+        voice: VoiceProfile,
+        slots: asyncio.Semaphore | None = None,
+        stopped: asyncio.Event | None = None,
+    ) -> Take:
         texts = split_for_service(clean_text(text), self.options.max_chars)
         if not texts:  # punctuation or symbols only: the service would send no audio
             piece = Piece(samples=silence(self.options.silence_seconds), boundaries=())
         else:
-            piece = join_pieces([await self._fetch_with_retries(t, voice) for t in texts])
+
+            async def fetch(piece_text: str) -> Piece:
+                if slots is None:
+                    return await self._fetch_with_retries(piece_text, voice)
+                async with slots:
+                    if stopped is not None and stopped.is_set():
+                        raise _Stopped
+                    return await self._fetch_with_retries(piece_text, voice)
+
+            # A TaskGroup cancels the other pieces as soon as one fails for good.
+            try:
+                async with asyncio.TaskGroup() as group:
+                    fetches = [group.create_task(fetch(t)) for t in texts]
+            except BaseExceptionGroup as failed:
+                raise _first_cause(failed) from None
+            piece = join_pieces([f.result() for f in fetches])
         return Take(
             samples=piece.samples,
             sample_rate=SAMPLE_RATE,
@@ -514,3 +538,27 @@ class _BatchState:
             f"edge-tts could not synthesize {len(self.failures)} utterance(s) "
             f"(first: utterance {first_index}: {first_reason}); {kept}"
         )
+
+
+class _Stopped(Exception):
+    """The batch stopped before this piece was sent."""
+
+
+def _first_cause(group: BaseExceptionGroup) -> BaseException:
+    """The error to report for a failed utterance: a settings error first, else the first
+    failure that is not a stop or a cancellation."""
+    leaves: list[BaseException] = []
+
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            leaves.append(error)
+
+    walk(group)
+    for kind in (SettingsError, Exception):
+        for error in leaves:
+            if isinstance(error, kind) and not isinstance(error, _Stopped):
+                return error
+    return leaves[0] if leaves else group
