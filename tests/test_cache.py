@@ -4,9 +4,15 @@ import multiprocessing
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from tts_pipeline import loudness as lufs
+from tts_pipeline import produce
 from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
+from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
+from tts_pipeline.export import Tags
+from tts_pipeline.segment import build_plan
 
 
 def make_take(seed: int = 0, n: int = 24_000) -> Take:
@@ -100,3 +106,61 @@ def test_concurrent_writers_never_leave_a_torn_take(tmp_path: Path) -> None:
         assert p.exitcode == 0
     assert cache.get("ee" * 32) is not None
     assert cache.discarded == 0
+
+
+def _measured_take(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * 24_000)) / 24_000
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * rng.uniform(0.5, 1.0)).astype(np.float32)
+
+
+def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: Path) -> None:
+    cache = TakeCache(tmp_path)
+    store = cache.measurements
+    measured = lufs.measure_take(_measured_take(), 24_000)
+    assert store.get("ab" * 32) is None
+    store.put("ab" * 32, measured)
+    back = store.get("ab" * 32)
+    assert back is not None
+    assert back.own == measured.own and back.peak == measured.peak
+    assert back.seconds == measured.seconds
+    assert np.array_equal(back.blocks, measured.blocks)
+    silent = lufs.measure_take(np.zeros(24_000, dtype=np.float32), 24_000)
+    store.put("cd" * 32, silent)
+    assert store.get("cd" * 32).own == -np.inf  # type: ignore[union-attr]
+    # Garbage, a truncated file or another analysis version: measured again, never an error.
+    store.path("ab" * 32).write_text('{"version": 1, "own": ', encoding="utf-8")
+    assert store.get("ab" * 32) is None
+    store.put("ab" * 32, measured)
+    text = store.path("ab" * 32).read_text(encoding="utf-8")
+    store.path("ab" * 32).write_text(text.replace('"version": 1', '"version": 0'), "utf-8")
+    assert store.get("ab" * 32) is None
+    cache.clear()
+    assert not store.root.exists()
+
+
+def test_a_second_production_measures_nothing_and_writes_the_same_audio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = build_plan(parse("Title\n\nFirst paragraph.\n\nSecond paragraph.\n"))
+    takes = [
+        Take(_measured_take(1.0 + i, seed=i), 24_000, "synthetic", "tone")
+        for i in range(len(plan.utterances))
+    ]
+    calls = []
+    real = lufs.measure_take
+    monkeypatch.setattr(
+        lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
+    )
+    memo = TakeCache(tmp_path / "cache").measurements
+    options = produce.OutputOptions(formats=("wav",), subtitles=False)
+    outputs = []
+    for run in ("cold", "warm"):
+        calls.clear()
+        production = produce.Production(
+            plan, takes.__getitem__, tmp_path / run, "p", Tags("T"), options, memo=memo
+        )
+        production.start().result()
+        outputs.append((tmp_path / run / "p.wav").read_bytes())
+        assert len(calls) == (len(takes) if run == "cold" else 0), run
+    assert outputs[0] == outputs[1]

@@ -25,10 +25,12 @@ import platformdirs
 
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.loudness import MEASUREMENT_VERSION, TakeLoudness
 
 CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"
 SUFFIX = ".take"
+MEASUREMENTS_DIR = "loudness"  # beside the take folders: what a take's loudness analysis found
 
 
 def default_cache_dir() -> Path:
@@ -105,13 +107,63 @@ class TakeCache:
         return CacheInfo(self.root, entries, size)
 
     def clear(self) -> int:
-        """Remove every take; returns how many were removed."""
+        """Remove every take (and the measurements made of them); returns how many takes."""
         removed = self.info().entries
         if self.root.is_dir():
             for child in self.root.iterdir():
-                if child.is_dir() and len(child.name) == 2:
+                if child.is_dir() and (len(child.name) == 2 or child.name == MEASUREMENTS_DIR):
                     shutil.rmtree(child, ignore_errors=True)
         return removed
+
+    @property
+    def measurements(self) -> MeasurementStore:
+        return MeasurementStore(self.root / MEASUREMENTS_DIR)
+
+
+class MeasurementStore:
+    """Loudness measurements of trimmed takes (loudness.TakeLoudness), addressed by the digest
+    of the audio measured: a re-render measures nothing it has measured before. Best effort:
+    an unreadable or unwritable entry is measured again, never an error."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.json"
+
+    def get(self, digest: str) -> TakeLoudness | None:
+        try:
+            data = json.loads(self.path(digest).read_text(encoding="utf-8"))
+            if data.get("version") != MEASUREMENT_VERSION:
+                return None
+            return TakeLoudness(
+                blocks=np.array(data["blocks"], dtype=np.float64),
+                own=float(data["own"]),
+                peak=float(data["peak"]),
+                seconds=float(data["seconds"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, digest: str, measured: TakeLoudness) -> None:
+        data = {
+            "version": MEASUREMENT_VERSION,
+            "own": measured.own,  # -Infinity for silence: json writes and reads it back
+            "peak": measured.peak,
+            "seconds": measured.seconds,
+            "blocks": measured.blocks.tolist(),  # float64 repr: read back exactly
+        }
+        path = self.path(digest)
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{digest[:16]}.", suffix=".part", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle)
+                os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
 
 
 def encode_take(take: Take) -> bytes:

@@ -392,5 +392,5 @@ def write_overview(
     titled = font is not None or not needs_cjk(c.title for c in chapters)
     image = draw(envelope, chapters, duration, layout, font)
     with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG", optimize=True)
+        image.save(tmp, format="PNG")
     return titled

@@ -10,12 +10,16 @@ into the MP4/MP3 containers), the subtitles and the overview picture remain to b
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from tts_pipeline import containers, overview, stitch, subtitles
 from tts_pipeline import loudness as lufs
@@ -74,6 +78,14 @@ class Produced:
         return self.measured.loudness
 
 
+class MeasurementMemo(Protocol):
+    """Where take loudness measurements are kept between renders (cache.MeasurementStore)."""
+
+    def get(self, digest: str) -> lufs.TakeLoudness | None: ...
+
+    def put(self, digest: str, measured: lufs.TakeLoudness) -> None: ...
+
+
 class _Stopped(Exception):
     """The takes stopped coming (synthesis failed or was interrupted)."""
 
@@ -95,8 +107,10 @@ class Production:
         tags: Tags,
         options: OutputOptions,
         rate: int = stitch.PROGRAMME_RATE,
+        memo: MeasurementMemo | None = None,
     ) -> None:
         self.plan = plan
+        self.memo = memo
         self.out_dir = out_dir
         self.stem = stem
         self.tags = tags
@@ -176,25 +190,52 @@ class Production:
             yield chunk
 
     def _chunks(self) -> Iterator[bytes]:
-        for i, utterance in enumerate(self.plan.utterances):
-            take = self._take_at(i)
-            if take is None:
-                raise _Stopped
-            samples, cut = stitch.cut_take(take, self.rate)
-            if self._leveller is not None:
-                samples, _ = self._leveller.apply(samples)
-            self._sources.append((take.engine, take.voice))
-            if take.boundaries:
-                self._boundaries[utterance.id] = take.boundaries
-            del take
-            before = self._builder.place(cut)
-            if before:
-                yield bytes(2 * before)
-            yield stitch.to_pcm16(samples)
-            self.done += 1
+        # Fetching, trimming and measuring take i+1 (numpy, mostly outside the GIL) runs in a
+        # second thread while take i is levelled and written: two takes in memory at most.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="production-prep") as prep:
+            count = len(self.plan.utterances)
+            ahead = prep.submit(self._prepare, 0) if count else None
+            for i, utterance in enumerate(self.plan.utterances):
+                assert ahead is not None
+                prepared = ahead.result()
+                ahead = prep.submit(self._prepare, i + 1) if i + 1 < count else None
+                if prepared is None:
+                    raise _Stopped
+                take, samples, cut, measured = prepared
+                if self._leveller is not None:
+                    samples, _ = self._leveller.apply(samples, measured)
+                self._sources.append((take.engine, take.voice))
+                if take.boundaries:
+                    self._boundaries[utterance.id] = take.boundaries
+                del take, prepared
+                before = self._builder.place(cut)
+                if before:
+                    yield bytes(2 * before)
+                yield stitch.to_pcm16(samples)
+                self.done += 1
         closing = self._builder.closing_silence()
         if closing:
             yield bytes(2 * closing)
+
+    def _prepare(
+        self, index: int
+    ) -> tuple[Take, np.ndarray, stitch.Cut, lufs.TakeLoudness | None] | None:
+        take = self._take_at(index)
+        if take is None:
+            return None
+        samples, cut = stitch.cut_take(take, self.rate)
+        measured = self._measure(samples) if self._leveller is not None else None
+        return take, samples, cut, measured
+
+    def _measure(self, samples: np.ndarray) -> lufs.TakeLoudness:
+        if self.memo is None:
+            return lufs.measure_take(samples, self.rate)
+        digest = hashlib.sha256(f"{self.rate}:".encode() + samples.tobytes()).hexdigest()
+        measured = self.memo.get(digest)
+        if measured is None:
+            measured = lufs.measure_take(samples, self.rate)
+            self.memo.put(digest, measured)
+        return measured
 
     # -- after the audio ----------------------------------------------------------------------
 

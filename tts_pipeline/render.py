@@ -369,7 +369,8 @@ def render(
     # The programme is made while the takes are synthesized: each take is levelled and encoded
     # as soon as it and every take before it exist.
     feed = TakeFeed(store)
-    production = produce.Production(plan, feed.take, out_dir, source.stem, tags, options)
+    memo = store.measurements if isinstance(store, TakeCache) else None
+    production = produce.Production(plan, feed.take, out_dir, source.stem, tags, options, memo=memo)
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     production.start()
