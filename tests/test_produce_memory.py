@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.audio_tools import SR, noise, silence, tone
 from tts_pipeline import produce
 from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
+from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import Tags
 from tts_pipeline.segment import build_plan
 
@@ -51,3 +55,27 @@ def test_produce_memory_does_not_grow_with_the_programme(tmp_path: Path) -> None
     # Holding the longer programme whole, even as 16-bit PCM, would take 15 MB more; what may
     # grow (timeline, cues, 10 loudness blocks per second) is a few kilobytes here.
     assert long < short + 4_000_000, (short, long)
+
+
+def test_a_cancelled_production_leaves_nothing_behind(tmp_path: Path) -> None:
+    chapters = "\n".join(f"Paragraph {i}." for i in range(30))
+    plan = build_plan(parse(f"Title\n{chapters}\n"))
+    started = threading.Event()
+
+    def slow_take(index: int) -> Take:
+        if index == 1:
+            started.set()
+        time.sleep(0.05)  # the production cannot finish before it is cancelled
+        return _take(index)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p.wav").write_bytes(b"the previous render")
+    options = produce.OutputOptions(formats=("wav", "m4b"), subtitles=True)
+    production = produce.Production(plan, slow_take, out, "p", Tags("T"), options).start()
+    assert started.wait(10)
+    production.cancel()
+    with pytest.raises(PipelineError):
+        production.result()
+    assert sorted(p.name for p in out.iterdir()) == ["p.wav"]
+    assert (out / "p.wav").read_bytes() == b"the previous render"

@@ -122,6 +122,7 @@ class Production:
         self._targets = containers.output_paths(out_dir, stem, options.formats)
         self._timeline: stitch.Timeline | None = None
         self._error: BaseException | None = None
+        self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="production", daemon=True)
 
     def _reset(self, offset_db: float) -> None:
@@ -143,6 +144,12 @@ class Production:
 
     def abort(self) -> None:
         """Wait for the production to stop (``take_at`` must be returning None by now)."""
+        self._thread.join()
+
+    def cancel(self) -> None:
+        """Stop at the next chunk (Ctrl-C while finishing): ffmpeg is stopped and the partial
+        files are removed; nothing where the outputs go is touched."""
+        self._cancel.set()
         self._thread.join()
 
     def result(self) -> Produced:
@@ -185,6 +192,8 @@ class Production:
 
     def _pcm(self) -> Iterator[bytes]:
         for chunk in self._chunks():
+            if self._cancel.is_set():
+                raise _Stopped
             if self._envelope is not None:
                 self._envelope.feed(chunk)
             yield chunk

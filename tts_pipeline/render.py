@@ -394,7 +394,11 @@ def render(
     t_synth = time.perf_counter()
 
     progress.stage("Stitching and encoding")
-    produced = production.result()
+    try:
+        produced = production.result()
+    except BaseException:
+        production.cancel()  # Ctrl-C while finishing: no partial file is left behind
+        raise
     timeline = produced.timeline
     page_path = out_dir / f"{source.stem}{page.PAGE_SUFFIX}"
     pages = {"page": page_path} if settings.page else {}
