@@ -146,6 +146,11 @@ class Production:
         """Wait for the production to stop (``take_at`` must be returning None by now)."""
         self._thread.join()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the production to end; whether it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def cancel(self) -> None:
         """Stop at the next chunk (Ctrl-C while finishing): ffmpeg is stopped and the partial
         files are removed; nothing where the outputs go is touched."""

@@ -393,8 +393,8 @@ def render(
     keys, synthesized = synthesis.keys, synthesis.synthesized
     t_synth = time.perf_counter()
 
-    progress.stage("Stitching and encoding")
     try:
+        _follow(production, len(plan.utterances), progress)
         produced = production.result()
     except BaseException:
         production.cancel()  # Ctrl-C while finishing: no partial file is left behind
@@ -443,6 +443,24 @@ def render(
         fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
         warnings=fill_warnings(settings.fills, plan),
     )
+
+
+def _follow(production: produce.Production, total: int, progress: Progress) -> None:
+    """A second bar while the production catches up with synthesis (a re-render from the cache
+    spends all its time here)."""
+    if production.wait(0.2):
+        return
+    progress.stage("Synthesized")
+    progress.start(total=total, done=production.done)
+    progress.stage("Levelling and encoding")
+    seen = production.done
+    while not production.wait(0.2):
+        now = production.done
+        if now > seen:  # (a second loudness pass starts again from 0)
+            progress.advance(now - seen)
+            seen = now
+    if total > seen:
+        progress.advance(total - seen)
 
 
 def effective_loudness(target: float | None, voice: VoiceProfile) -> float | None:
