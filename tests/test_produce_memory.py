@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.audio_tools import SR, noise, silence, tone
+from tests.audio_tools import SR, SyntheticEngine, noise, silence, tone
 from tts_pipeline import produce
 from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import Tags
+from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.segment import build_plan
+from tts_pipeline.voices import load_profile
 
 TAKE_SECONDS = 1.0
 
@@ -79,3 +81,25 @@ def test_a_cancelled_production_leaves_nothing_behind(tmp_path: Path) -> None:
         production.result()
     assert sorted(p.name for p in out.iterdir()) == ["p.wav"]
     assert (out / "p.wav").read_bytes() == b"the previous render"
+
+
+class _ForgetfulStore(MemoryStore):
+    """A take cache whose third take disappears once stored (another process cleared it)."""
+
+    def get(self, key: str) -> Take | None:
+        take = super().get(key)
+        if take is not None and key == sorted(self._takes)[min(2, len(self._takes) - 1)]:
+            return None
+        return take
+
+
+def test_a_take_that_leaves_the_cache_mid_render_is_one_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "talk.txt"
+    source.write_text("Title\n\nOne.\n\nTwo.\n\nThree.\n\nFour.\n", encoding="utf-8")
+    settings = RenderSettings(
+        voice=load_profile(None), output_dir=tmp_path / "out", formats=("wav",)
+    )
+    engine = SyntheticEngine(lambda text, index: _take(index))
+    with pytest.raises(PipelineError, match="left the take cache"):
+        render(source, settings, store=_ForgetfulStore(), engine=engine)
+    assert not list((tmp_path / "out").glob("talk*"))

@@ -503,6 +503,9 @@ def ensure_writable_dir(directory: Path) -> None:
 
 def _stored(store: TakeStore, key: str) -> Take:
     take = store.get(key)
-    if take is None:  # pragma: no cover - synthesize_plan guarantees it
-        raise RuntimeError(f"take {key[:12]} vanished from the store")
+    if take is None:  # removed (cache clear) or damaged since it was stored: say so, no traceback
+        raise PipelineError(
+            f"a take ({key[:12]}) left the take cache during the render (another process "
+            "cleared it, or the file was damaged); run the same command again"
+        )
     return take
