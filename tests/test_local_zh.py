@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -215,6 +217,26 @@ def test_two_jobs_give_the_same_takes_as_one(voice: VoiceProfile) -> None:
         assert a.samples.tobytes() == b.samples.tobytes()
         assert a.boundaries == b.boundaries
     assert multiprocessing.active_children() == []
+
+
+def test_litert_says_nothing_on_stderr() -> None:
+    # LiteRT announces its XNNPACK delegate on stderr once per process, at the first allocation;
+    # a fresh process (this one has run interpreters already) with one engine in the process
+    # and one with two worker processes must print nothing of it.
+    script = (
+        "from tts_pipeline.engines.base import SynthesisRequest\n"
+        "from tts_pipeline.engines.local_zh import LocalZhEngine\n"
+        "from tts_pipeline.voices import load_profile\n"
+        "voice = load_profile(None)\n"
+        "requests = [SynthesisRequest(i, '今天我们召开会议。') for i in range(3)]\n"
+        "for engine, jobs in ((LocalZhEngine(), 1), (LocalZhEngine(min_units_for_workers=0), 2)):\n"
+        "    assert len(list(engine.synthesize(requests, voice, jobs))) == 3\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "XNNPACK" not in done.stderr and "INFO" not in done.stderr, done.stderr
 
 
 def test_stopping_early_terminates_the_workers(voice: VoiceProfile) -> None:

@@ -24,11 +24,13 @@ process; nothing is written to disk):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -430,6 +432,11 @@ class BakerRuntime:
         self._durations_out = outputs[2]["index"]
         self._voc_in = self._vocoder.get_input_details()[0]["index"]
         self._voc_out = self._vocoder.get_output_details()[0]["index"]
+        # LiteRT applies its XNNPACK delegate at the first allocation and says so on stderr
+        # ("INFO: Created TensorFlow Lite XNNPACK delegate for CPU.", once per process): noise
+        # in a render's output, so that first allocation happens here with stderr muted.
+        with _quiet_stderr():
+            self._acoustic.allocate_tensors()
 
     def ids(self, symbols: Sequence[str]) -> np.ndarray:
         table = self.prepared.symbol_to_id
@@ -467,6 +474,25 @@ class BakerRuntime:
         interp.invoke()
         bands = np.array(interp.get_tensor(self._voc_out)[0], dtype=np.float32)
         return self.prepared.pqmf(bands)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 points at /dev/null inside the block (native code writes there)."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: nothing to mute
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def available_cores() -> int:
