@@ -162,8 +162,8 @@ JobsOpt = Annotated[
         "-j",
         min=1,
         max=32,
-        help="Utterances synthesized at once (default: 4 for edge voices, one per CPU core "
-        "for offline voices).",
+        help="Work done at once: requests in flight for edge voices (default 4), worker "
+        "processes for offline voices (default: one per CPU core).",
         show_default=False,
     ),
 ]

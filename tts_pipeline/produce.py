@@ -90,6 +90,14 @@ class _Stopped(Exception):
     """The takes stopped coming (synthesis failed or was interrupted)."""
 
 
+class _MissedTarget(Exception):
+    """The programme, levelled in one pass, missed the loudness target: make it again."""
+
+    def __init__(self, offset_db: float) -> None:
+        super().__init__(f"missed the loudness target by {offset_db:+.2f} dB")
+        self.offset_db = offset_db
+
+
 class Production:
     """Makes the programme from takes as they arrive; ``result()`` finishes it.
 
@@ -171,13 +179,11 @@ class Production:
 
     def _run(self) -> None:
         try:
-            self._encode()
-            leveller, target = self._leveller, self.options.loudness
-            if leveller is not None and target is not None:
-                miss = target - leveller.result()
-                if math.isfinite(miss) and abs(miss) > LOUDNESS_RETRY_LU:
-                    self._reset(miss)
-                    self._encode()
+            try:
+                self._encode()
+            except _MissedTarget as missed:  # nothing was kept of the first pass
+                self._reset(missed.offset_db)
+                self._encode()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
             self._error = exc
 
@@ -192,6 +198,13 @@ class Production:
         )
 
     def _finish_timeline(self) -> stitch.Timeline:
+        """Called by containers.encode once the audio is encoded, before any file is kept: a
+        first pass that missed the loudness target stops here and is made again."""
+        leveller, target = self._leveller, self.options.loudness
+        if leveller is not None and target is not None and leveller.offset_db == 0.0:
+            miss = target - leveller.result()
+            if math.isfinite(miss) and abs(miss) > LOUDNESS_RETRY_LU:
+                raise _MissedTarget(miss)
         self._timeline = self._builder.finish()
         return self._timeline
 
