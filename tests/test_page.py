@@ -427,3 +427,34 @@ def test_open_without_a_browser(rendered, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(page.webbrowser, "open", lambda url: False)
     with pytest.raises(PipelineError, match="no web browser could be started; open file://"):
         page.open_page(rendered["outputs"]["page"])
+
+
+@pytest.mark.parametrize("seconds", [0.5, 7.0, 95.0])
+def test_growing_envelope_matches_the_one_of_known_length(seconds: float) -> None:
+    # The production does not know the programme's length until it ends; its envelope (bins
+    # merged in pairs as the programme grows) must draw what an envelope of known length draws.
+    rng = np.random.default_rng(7)
+    total = int(seconds * SR)
+    samples = (rng.normal(0, 0.1, total) * np.sin(np.arange(total) / 4000.0)).astype(np.float32)
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    exact = overview.Envelope(total)
+    exact.feed(pcm)
+    growing = overview.GrowingEnvelope()
+    cuts = np.sort(rng.integers(0, total, 40)) * 2
+    for chunk in np.split(np.frombuffer(pcm, dtype=np.uint8), cuts):
+        growing.feed(chunk.tobytes())
+    assert len(growing._low) <= growing.max_bins  # memory stays bounded
+    assert growing.bin > 1 or total < growing.max_bins  # (bins were merged when needed)
+    drawn = growing.envelope()
+    assert drawn.total == total and int(drawn._counts.sum()) == total
+    assert drawn.low.min() == exact.low.min() and drawn.high.max() == exact.high.max()
+    # A bin goes to the column of its first sample: a column may gain or lose at most one bin
+    # at its edges, so its extremes lie within those of its neighbours and itself.
+    for c in range(exact.columns):
+        near = slice(max(0, c - 1), c + 2)
+        assert exact.low[near].min() <= drawn.low[c] and drawn.high[c] <= exact.high[near].max()
+    # Every sample's energy is counted once, and the loudness contour is the same.
+    assert np.isclose(drawn._squares.sum(), exact._squares.sum(), rtol=1e-9)
+    smooth = np.ones(5) / 5  # over a few columns (bins straddle column edges)
+    contour = np.corrcoef(np.convolve(drawn.rms, smooth), np.convolve(exact.rms, smooth))
+    assert contour[0, 1] > 0.95

@@ -131,7 +131,7 @@ class GrowingEnvelope:
     """
 
     def __init__(
-        self, columns: int = LAYOUT.columns, bin_samples: int = 64, max_bins: int = 0
+        self, columns: int = LAYOUT.columns, bin_samples: int = 1, max_bins: int = 0
     ) -> None:
         self.columns = columns
         self.bin = bin_samples
@@ -147,6 +147,10 @@ class GrowingEnvelope:
         if not len(values):
             return
         values /= 32768.0
+        # Coarser bins first if this chunk would overflow them (a bin never spans more than a
+        # pixel column, and a long chunk never makes more than max_bins bins).
+        while (self.fed + len(values)) > self.bin * self.max_bins:
+            self._merge()
         start = self.fed
         self.fed += len(values)
         first, last = start // self.bin, (self.fed - 1) // self.bin
@@ -171,6 +175,9 @@ class GrowingEnvelope:
             self._merge()
 
     def _merge(self) -> None:
+        if not len(self._low):
+            self.bin *= 2
+            return
         if len(self._low) % 2:  # pad with an empty bin so pairs line up
             self._low = np.append(self._low, np.float32(0))
             self._high = np.append(self._high, np.float32(0))
