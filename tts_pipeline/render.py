@@ -7,7 +7,7 @@ import hashlib
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -194,15 +194,24 @@ def plan_keys(plan: Plan, engine: Engine, voice: VoiceProfile) -> list[str]:
 
 
 def missing_requests(
-    plan: Plan, keys: list[str], store: TakeStore, indices: Iterable[int] | None = None
+    plan: Plan,
+    keys: list[str],
+    store: TakeStore,
+    indices: Iterable[int] | None = None,
+    found: Callable[[str], None] | None = None,
 ) -> dict[str, SynthesisRequest]:
-    """Key → request for every distinct take not in ``store`` (in document order)."""
+    """Key → request for every distinct take not in ``store`` (in document order); ``found``
+    hears of each key that is there, as soon as it is checked."""
     utterances = plan.utterances
     missing: dict[str, SynthesisRequest] = {}
     for i in range(len(keys)) if indices is None else indices:
         key = keys[i]
-        if key not in missing and store.get(key) is None:
+        if key in missing:
+            continue
+        if store.get(key) is None:
             missing[key] = SynthesisRequest(index=i, text=utterances[i].spoken)
+        elif found is not None:
+            found(key)
     return missing
 
 
@@ -281,9 +290,9 @@ def _synthesize_with_fallback(
     not deliver — all of them when ``failure`` says the engine is unreachable — from the
     fallback voice. Without a fallback an engine failure propagates (finished takes are kept)."""
     keys = plan_keys(plan, engine, voice)
-    missing = missing_requests(plan, keys, store)
-    if feed is not None:
-        feed.begin(keys, (key for key in keys if key not in missing))
+    if feed is not None:  # the production starts on the first cached takes at once
+        feed.begin(keys, ())
+    missing = missing_requests(plan, keys, store, found=feed.mark if feed else None)
     progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
     stored: list[str] = []
     if failure is None:
