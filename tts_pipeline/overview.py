@@ -9,6 +9,7 @@ the listening page shows the numbered titles next to the picture.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -395,9 +396,21 @@ def write_overview(
 ) -> bool:
     """Draw and write the PNG atomically. Returns whether the chapter titles are in it (False:
     some titles needed a CJK font and none was found, so those chapters show numbers only)."""
+    png, titled = overview_png(envelope, chapters, duration, layout)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(png)
+    return titled
+
+
+def overview_png(
+    envelope: Envelope,
+    chapters: Sequence[ChapterSpan],
+    duration: float,
+    layout: Layout = LAYOUT,
+) -> tuple[bytes, bool]:
+    """The picture as PNG bytes, and whether the chapter titles are in it."""
     font = find_cjk_font() if needs_cjk(c.title for c in chapters) else None
     titled = font is not None or not needs_cjk(c.title for c in chapters)
-    image = draw(envelope, chapters, duration, layout, font)
-    with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
-    return titled
+    buffer = io.BytesIO()
+    draw(envelope, chapters, duration, layout, font).save(buffer, format="PNG")
+    return buffer.getvalue(), titled

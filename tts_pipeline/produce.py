@@ -14,7 +14,7 @@ import hashlib
 import math
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,7 +25,7 @@ from tts_pipeline import containers, overview, stitch, subtitles
 from tts_pipeline import loudness as lufs
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.export import Tags, write_text_atomic
+from tts_pipeline.export import Tags, atomic_path, write_text_atomic
 from tts_pipeline.segment import Plan
 
 # Sidecar files: output kind → file name suffix after the stem.
@@ -131,6 +131,7 @@ class Production:
         self._timeline: stitch.Timeline | None = None
         self._error: BaseException | None = None
         self._cancel = threading.Event()
+        self._drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview")
         self._thread = threading.Thread(target=self._run, name="production", daemon=True)
 
     def _reset(self, offset_db: float) -> None:
@@ -143,6 +144,7 @@ class Production:
             else None
         )
         self._envelope = overview.GrowingEnvelope() if options.overview else None
+        self._picture: Future[bytes] | None = None
         self._boundaries: dict[str, tuple[Boundary, ...]] = {}
         self._sources: list[tuple[str, str]] = []
 
@@ -186,6 +188,8 @@ class Production:
                 self._encode()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
             self._error = exc
+        finally:
+            self._drawing.shutdown(wait=False)  # a picture being drawn is still finished
 
     def _encode(self) -> None:
         containers.encode(
@@ -215,6 +219,18 @@ class Production:
             if self._envelope is not None:
                 self._envelope.feed(chunk)
             yield chunk
+        if self._envelope is not None:
+            # The picture is drawn while ffmpeg finishes encoding; written only if all succeeds.
+            self._picture = self._drawing.submit(self._draw_overview, self._builder.finish())
+
+    def _draw_overview(self, timeline: stitch.Timeline) -> bytes:
+        assert self._envelope is not None
+        spans = [
+            overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
+            for m in timeline.chapters
+        ]
+        png, _ = overview.overview_png(self._envelope.envelope(), spans, timeline.duration)
+        return png
 
     def _chunks(self) -> Iterator[bytes]:
         # Fetching, trimming and measuring take i+1 (numpy, mostly outside the GIL) runs in a
@@ -271,14 +287,10 @@ class Production:
         level_plan = self._leveller.plan() if self._leveller is not None else None
         measured = Measured(timeline, level_plan, self._boundaries, tuple(self._sources))
         outputs: dict[str, Path] = dict(self._targets)
-        if self._envelope is not None:
+        if self._picture is not None:
             png_path = out_dir / f"{stem}{OVERVIEW_SUFFIX}"
-            spans = [
-                overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
-                for m in timeline.chapters
-            ]
-            envelope = self._envelope.envelope()
-            overview.write_overview(png_path, envelope, spans, timeline.duration)
+            with atomic_path(png_path) as tmp:
+                tmp.write_bytes(self._picture.result())
             outputs["overview"] = png_path
         if "wav" in self._targets and options.cue_sheet:
             cue_path = out_dir / f"{stem}{CUE_SHEET_SUFFIX}"
