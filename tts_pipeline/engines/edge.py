@@ -509,6 +509,8 @@ class _BatchState:
         self.in_a_row = 0
 
     def record_failure(self, index: int, reason: str) -> None:
+        if self.stopped.is_set():  # a request in flight when the run stopped: not another try
+            return
         self.failures.append((index, reason))
         self.in_a_row += 1
         if self.in_a_row >= self.limit:
