@@ -25,6 +25,7 @@ import platformdirs
 
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.export import write_text_atomic
 from tts_pipeline.loudness import MEASUREMENT_VERSION, TakeLoudness
 
 CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
@@ -153,17 +154,8 @@ class MeasurementStore:
             "seconds": measured.seconds,
             "blocks": measured.blocks.tolist(),  # float64 repr: read back exactly
         }
-        path = self.path(digest)
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{digest[:16]}.", suffix=".part", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle)
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            write_text_atomic(self.path(digest), json.dumps(data))
 
 
 def encode_take(take: Take) -> bytes:

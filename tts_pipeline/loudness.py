@@ -2,14 +2,13 @@
 
 Designed for streaming: each trimmed take is measured on its own (K-weighted 400 ms block
 energies, true peak), which needs one take in memory at a time and keeps only a few numbers per
-second of audio. From those measurements ``plan_loudness`` levels the takes against each other,
-pools their gating blocks to predict the programme's integrated loudness, and picks one overall
-gain that brings it to the target. ``LoudnessPlan.apply(i, samples)`` then scales take ``i`` and,
-where its true peak would pass the ceiling, runs a look-ahead limiter on that take only.
+second of audio. Two ways to level from those measurements, with the same levelling step and the
+same gain-then-limit (``gain_and_limit``: a look-ahead limiter on the takes whose true peak would
+pass the ceiling):
 
-A streaming caller therefore makes two passes over the takes (both one take at a time):
-1. trim → ``measure_take`` (keep the TakeLoudness, drop the audio) → ``plan_loudness``;
-2. trim again → ``plan.apply(i, samples)`` → ``stitch.stream_pcm`` → encoder.
+* ``StreamingLeveller`` (what a render uses): one pass, each take's gain decided as it arrives;
+* ``plan_loudness``: the whole programme planned first from all the measurements (a second pass
+  then applies ``LoudnessPlan.apply``), for callers that have every take before they start.
 """
 
 from __future__ import annotations
@@ -385,15 +384,13 @@ class LoudnessPlan:
 
     def limited(self, index: int) -> bool:
         """Whether take ``index`` needs the limiter after its gain."""
-        ceiling = db_to_gain(self.ceiling - LIMITER_HEADROOM_DB)
-        return self.peaks[index] * self.gain(index) > ceiling
+        return _needs_limit(self.peaks[index], self.take_gains_db[index], self.ceiling)
 
     def apply(self, index: int, samples: np.ndarray) -> np.ndarray:
         """Take ``index`` with its gain, limited under the true-peak ceiling if needed."""
-        scaled = (samples * self.gain(index)).astype(np.float32)
-        if self.limited(index):
-            return limit(scaled, db_to_gain(self.ceiling - LIMITER_HEADROOM_DB), self.rate)
-        return scaled
+        return gain_and_limit(
+            samples, self.take_gains_db[index], self.peaks[index], self.ceiling, self.rate
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -411,6 +408,26 @@ def _finite(value: float) -> float | None:
     return round(value, 2) if math.isfinite(value) else None
 
 
+def _level_step(reference: float, own: float) -> float:
+    """How far levelling moves a take of loudness ``own`` towards ``reference`` (dB, bounded)."""
+    return float(np.clip(reference - own, -MAX_LEVEL_DB, MAX_LEVEL_DB))
+
+
+def _needs_limit(peak: float, gain_db: float, ceiling_dbtp: float) -> bool:
+    return peak * db_to_gain(gain_db) > db_to_gain(ceiling_dbtp - LIMITER_HEADROOM_DB)
+
+
+def gain_and_limit(
+    samples: np.ndarray, gain_db: float, peak: float, ceiling_dbtp: float, rate: int
+) -> np.ndarray:
+    """A take with its gain, limited under the true-peak ceiling when its measured ``peak``
+    (linear, before the gain) would pass it."""
+    scaled = (samples * db_to_gain(gain_db)).astype(np.float32)
+    if _needs_limit(peak, gain_db, ceiling_dbtp):
+        return limit(scaled, db_to_gain(ceiling_dbtp - LIMITER_HEADROOM_DB), rate)
+    return scaled
+
+
 def plan_loudness(
     takes: Sequence[TakeLoudness],
     rate: int,
@@ -426,7 +443,7 @@ def plan_loudness(
     levels = []
     for t in takes:
         usable = level and math.isfinite(reference) and math.isfinite(t.own)
-        step = float(np.clip(reference - t.own, -MAX_LEVEL_DB, MAX_LEVEL_DB)) if usable else 0.0
+        step = _level_step(reference, t.own) if usable else 0.0
         levels.append(step)
     scaled = [t.blocks * 10.0 ** (g / 10.0) for t, g in zip(takes, levels, strict=True)]
     levelled = gated_loudness(np.concatenate(scaled)) if scaled else -math.inf
@@ -535,18 +552,13 @@ class StreamingLeveller:
             typical = 10.0 * math.log10(self._power_seconds / self._seconds)
             self._overall = self.target - typical + self.offset_db
             if math.isfinite(measured.own):
-                level = float(np.clip(typical - measured.own, -MAX_LEVEL_DB, MAX_LEVEL_DB))
+                level = _level_step(typical, measured.own)
         self._source.add(measured.blocks)
         step = level + self._overall
         self._result.add(measured.blocks * 10.0 ** (step / 10.0))
         self._gains.append(step)
         self._peaks.append(measured.peak)
-        gain = db_to_gain(step)
-        scaled = (samples * gain).astype(np.float32)
-        ceiling = db_to_gain(self.ceiling - LIMITER_HEADROOM_DB)
-        if measured.peak * gain > ceiling:
-            scaled = limit(scaled, ceiling, self.rate)
-        return scaled, step
+        return gain_and_limit(samples, step, measured.peak, self.ceiling, self.rate), step
 
     def result(self) -> float:
         """The programme's integrated loudness as written (predicted from the pooled blocks)."""

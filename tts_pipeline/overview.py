@@ -1,10 +1,10 @@
 """The overview picture: the programme's waveform with chapter boundaries (``<stem>.png``).
 
 The waveform is a min/max (and RMS) envelope per pixel column, accumulated from the 16-bit PCM
-chunks as they stream to the encoder (``Envelope.tap``), so the programme is never decoded or held
-whole. Chapter titles are drawn when a CJK-capable font is installed (found with fontconfig or at
-the usual places; nothing is downloaded); otherwise chapters are labelled with their numbers, and
-the listening page shows the numbered titles next to the picture.
+chunks as they stream to the encoder (``GrowingEnvelope.feed``), so the programme is never
+decoded or held whole. Chapter titles are drawn when a CJK-capable font is installed (found with
+fontconfig or at the usual places; nothing is downloaded); otherwise chapters are labelled with
+their numbers, and the listening page shows the numbered titles next to the picture.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Envelope:
     """Per-column min, max and RMS of a programme of ``total`` samples, fed in PCM chunks.
 
     Sample ``s`` belongs to column ``s * columns // total``. Chunks are 16-bit little-endian mono
-    PCM in programme order (what ``produce.programme_pcm`` yields); any chunk size works.
+    PCM in programme order (what the production streams to ffmpeg); any chunk size works.
     """
 
     def __init__(self, total: int, columns: int = LAYOUT.columns) -> None:

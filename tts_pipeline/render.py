@@ -66,8 +66,8 @@ class MemoryStore:
 class TakeFeed:
     """Takes in plan order for the production thread, each as soon as it is stored.
 
-    The synthesis side says which keys the utterances have (``begin``; the fallback voice may
-    change some with ``set_key``) and which keys are stored (``mark``); ``take(i)`` waits for
+    The synthesis side says which keys the utterances have (``begin``, again when the fallback
+    voice changes some) and which keys are stored (``mark``); ``take(i)`` waits for
     utterance ``i``'s take, or returns None once ``close`` says no more will come.
     """
 
@@ -82,12 +82,6 @@ class TakeFeed:
         with self._changed:
             self._keys = list(keys)
             self._ready.update(ready)
-            self._changed.notify_all()
-
-    def set_key(self, index: int, key: str) -> None:
-        with self._changed:
-            assert self._keys is not None
-            self._keys[index] = key
             self._changed.notify_all()
 
     def mark(self, key: str) -> None:
