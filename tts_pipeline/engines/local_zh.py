@@ -13,8 +13,6 @@ takes as ``jobs=1``.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -32,6 +30,7 @@ from tts_pipeline.engines.litert_model import (
     locate_model_files,
     prepare_models,
 )
+from tts_pipeline.engines.workers import WorkerError, WorkerTask, run_in_workers
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 from tts_pipeline.frontend_zh import (
     MAX_CHUNK_UNITS,
@@ -172,29 +171,11 @@ def trim_silence(audio: np.ndarray) -> np.ndarray:
 
 # --- worker processes -------------------------------------------------------------------------
 
-_WORKER_RUNTIME: BakerRuntime | None = None
-_WORKER_ERROR: str | None = None
 
-
-def _init_worker(files: ModelFiles, threads: int) -> None:
-    # Ctrl-C reaches the whole process group; only the parent handles it (and terminates us),
-    # otherwise each worker dies with a traceback and the pool can hang.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _WORKER_RUNTIME, _WORKER_ERROR
-    try:
-        # Each worker reads and patches the models itself (≈1 s), in parallel with the others
-        # and with the parent's front end, instead of waiting for the parent to send them.
-        _WORKER_RUNTIME = BakerRuntime(prepare_models(files), threads)
-    except Exception as exc:  # noqa: BLE001 - reported with the first job, see below
-        # An initializer that raises makes Pool respawn workers forever (the parent would
-        # wait for ever); remembering the error lets the first job report it instead.
-        _WORKER_ERROR = f"{type(exc).__name__}: {exc}"
-
-
-def _worker_render(job: ChunkJob) -> ChunkAudio:
-    if _WORKER_RUNTIME is None:
-        raise RuntimeError(_WORKER_ERROR or "worker not initialized")
-    return render_chunk(_WORKER_RUNTIME, job)
+def _worker_runtime(files: ModelFiles, threads: int) -> BakerRuntime:
+    # Each worker reads and patches the models itself (≈1 s), in parallel with the others and
+    # with the parent's front end, instead of waiting for the parent to send them.
+    return BakerRuntime(prepare_models(files), threads)
 
 
 # --- the engine -----------------------------------------------------------------------------
@@ -327,22 +308,15 @@ class LocalZhEngine:
             for job in jobs_in_order:
                 yield self._guarded(job, threads)
             return
-        context = multiprocessing.get_context("spawn")
-        pool = context.Pool(
-            processes=workers, initializer=_init_worker, initargs=(self._model_files(), threads)
-        )
+        # In plan order, one chunk per job: the workers share each request's chunks, so takes
+        # complete (and can be stored) one after another instead of all at the end. The jobs are
+        # drawn as the workers need them: the front end of the next requests runs while the
+        # workers synthesize the first ones.
+        task = WorkerTask(_worker_runtime, (self._model_files(), threads), render_chunk)
         try:
-            # In plan order, one chunk per task: the workers share each request's chunks, so takes
-            # complete (and can be stored) one after another instead of all at the end. The pool
-            # draws the jobs from ``jobs_in_order`` in a thread of its own: the front end of the
-            # next requests runs while the workers synthesize the first ones.
-            yield from pool.imap_unordered(_worker_render, jobs_in_order, chunksize=1)
-        except Exception as exc:  # a worker raised: report it as a synthesis failure
+            yield from run_in_workers(jobs_in_order, workers, task)
+        except WorkerError as exc:
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
-        finally:
-            # terminate(), not close(): on Ctrl-C or an early stop nothing is waited for.
-            pool.terminate()
-            pool.join()
 
     def _guarded(self, job: ChunkJob, threads: int) -> ChunkAudio:
         prepared = prepare_models(self._model_files())

@@ -1,0 +1,152 @@
+"""Worker processes for an engine: jobs in, results out as they complete, nothing shared.
+
+``multiprocessing.Pool`` gives its workers one shared job queue and one shared result queue, each
+guarded by a lock that lives across processes. Terminating a pool while a worker is writing a
+large result nobody reads any more (the consumer stopped early) can leave a pool thread waiting
+for that lock for ever, and ``terminate()`` with it: a test that stopped a render early once hung
+a CI run until its time limit. Here each worker has a pipe of its own, only the parent decides
+which worker gets which job, and stopping means terminating processes that hold no lock anyone
+else waits for.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, TypeVar
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+State = TypeVar("State")
+
+# Jobs waiting at each worker: a worker never idles while the consumer of the results is busy
+# (storing a take) or while the parent prepares the next job.
+QUEUED_PER_WORKER = 2
+# How long a terminated worker gets to exit before it is killed.
+EXIT_GRACE_SECONDS = 5.0
+
+
+class WorkerError(RuntimeError):
+    """A job raised in a worker, a worker's set-up failed, or a worker process died."""
+
+
+@dataclass(frozen=True)
+class WorkerTask(Generic[State, Job, Result]):
+    """What each worker runs: ``setup(*setup_args)`` once, then ``work(state, job)`` per job.
+
+    Both must be module-level functions (workers are spawned, not forked)."""
+
+    setup: Callable[..., State]
+    setup_args: tuple[Any, ...]
+    work: Callable[[State, Job], Result]
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    in_flight: int = 0
+
+
+def _serve(conn: Connection, task: WorkerTask[Any, Any, Any]) -> None:
+    # Ctrl-C reaches the whole process group; only the parent handles it (and terminates us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        state, error = task.setup(*task.setup_args), None
+    except Exception as exc:  # noqa: BLE001 - reported as the answer to every job
+        state, error = None, f"{type(exc).__name__}: {exc}"
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the parent is gone or closed our pipe
+            return
+        if error is not None:
+            reply: tuple[bool, Any] = (False, error)
+        else:
+            try:
+                reply = (True, task.work(state, job))
+            except Exception as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def run_in_workers(
+    jobs: Iterable[Job], processes: int, task: WorkerTask[Any, Job, Result]
+) -> Iterator[Result]:
+    """Each job's result as soon as a worker has it (not in job order).
+
+    ``jobs`` is drawn lazily, in the calling thread, as workers need work: preparing the next
+    jobs overlaps with the workers' set-up and synthesis. Closing the iterator (or an exception,
+    Ctrl-C included) terminates the workers without waiting for their jobs."""
+    context = multiprocessing.get_context("spawn")
+    workers: list[_Worker] = []
+    try:
+        for _ in range(processes):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_serve, args=(child_end, task), daemon=True)
+            process.start()
+            child_end.close()  # so that the parent's recv sees EOF if the worker dies
+            workers.append(_Worker(process, parent_end))
+        source = iter(jobs)
+        exhausted = False
+
+        def give(worker: _Worker) -> None:
+            nonlocal exhausted
+            if exhausted:
+                return
+            for job in source:
+                try:
+                    worker.conn.send(job)
+                except OSError:
+                    raise _died(worker) from None
+                worker.in_flight += 1
+                return
+            exhausted = True
+
+        # Round by round, so that the first jobs (the first takes) start side by side.
+        for _ in range(QUEUED_PER_WORKER):
+            for worker in workers:
+                give(worker)
+        while True:
+            busy = {worker.conn: worker for worker in workers if worker.in_flight}
+            if not busy:
+                return
+            for conn in wait(list(busy)):
+                worker = busy[conn]
+                try:
+                    ok, value = conn.recv()
+                except (EOFError, OSError):
+                    raise _died(worker) from None
+                worker.in_flight -= 1
+                if not ok:
+                    raise WorkerError(value)
+                give(worker)  # before the consumer gets the result: the worker stays busy
+                yield value
+    finally:
+        _stop(workers)
+
+
+def _died(worker: _Worker) -> WorkerError:
+    worker.process.join(EXIT_GRACE_SECONDS)  # its pipe closes a moment before it is reaped
+    return WorkerError(
+        f"a worker process stopped unexpectedly (exit code {worker.process.exitcode})"
+    )
+
+
+def _stop(workers: list[_Worker]) -> None:
+    for worker in workers:
+        if worker.process.is_alive():
+            worker.process.terminate()
+    for worker in workers:
+        worker.process.join(EXIT_GRACE_SECONDS)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
