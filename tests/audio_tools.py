@@ -66,6 +66,7 @@ def ffmetadata(path: Path) -> FileMeta:
     start time, e.g. the MP3 encoder delay)."""
     text = subprocess.run(
         [ffmpeg_exe(), "-v", "error", "-copyts", "-i", str(path), "-f", "ffmetadata", "-"],
+        stdin=subprocess.DEVNULL,  # ffmpeg reads the terminal otherwise (stops a background run)
         capture_output=True,
         check=True,
     ).stdout.decode("utf-8")
@@ -109,6 +110,7 @@ def decode(path: Path, rate: int = 24_000) -> np.ndarray:
             str(rate),
             "-",
         ],
+        stdin=subprocess.DEVNULL,  # ffmpeg reads the terminal otherwise (stops a background run)
         capture_output=True,
         check=True,
     ).stdout
@@ -136,6 +138,7 @@ def ebur128(path: Path) -> R128:
             "null",
             "-",
         ],
+        stdin=subprocess.DEVNULL,  # ffmpeg reads the terminal otherwise (stops a background run)
         capture_output=True,
         check=True,
     )

@@ -3,6 +3,7 @@ edge-tts client code. No network."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import signal
 import socket
@@ -231,6 +232,31 @@ def test_finished_takes_come_out_before_the_error(fake: FakeEdgeService) -> None
     assert "utterance 2" in message and "cut short" in message
     assert "3 of 4 utterances finished" in message
     assert sum(r.text == bad for r in fake.requests) == FAST.retry.attempts
+
+
+class _PieceCancelledEngine(EdgeEngine):
+    """An engine whose request for one text ends cancelled without anyone cancelling it (a
+    TaskGroup ignores such a piece; the utterance must fail, not go missing)."""
+
+    async def _fetch_with_retries(self, text, voice):  # type: ignore[no-untyped-def]
+        if "掐断" in text:
+            raise asyncio.CancelledError
+        return await super()._fetch_with_retries(text, voice)
+
+
+def test_a_piece_that_ends_cancelled_is_a_failure_not_a_lost_take(
+    fake: FakeEdgeService,
+) -> None:
+    texts = [TEXTS[0], "第二，这一句总是被掐断。", TEXTS[3]]
+    received: dict[int, Take] = {}
+    with pytest.raises(SynthesisError) as caught:
+        engine = _PieceCancelledEngine(endpoint=fake.url, options=FAST)
+        for index, take in engine.synthesize(requests_for(texts), profile(), jobs=2):
+            received[index] = take
+    assert sorted(received) == [0, 2]
+    message = str(caught.value)
+    assert "utterance 1" in message and "CancelledError" in message
+    assert "2 of 3 utterances finished" in message
 
 
 def test_unknown_voice(fake: FakeEdgeService) -> None:

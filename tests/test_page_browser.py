@@ -144,7 +144,10 @@ class Browser:
                 self.events.append(message)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
-        return self.loop.run_until_complete(self._call(method, params))
+        # Each message has TIMEOUT; the deadline stops a stream of unrelated events.
+        return self.loop.run_until_complete(
+            asyncio.wait_for(self._call(method, params), 3 * TIMEOUT)
+        )
 
     def wait_event(self, method: str) -> dict[str, Any]:
         async def wait() -> dict[str, Any]:
@@ -159,7 +162,7 @@ class Browser:
             if event.get("method") == method:
                 self.events.remove(event)
                 return event
-        return self.loop.run_until_complete(wait())
+        return self.loop.run_until_complete(asyncio.wait_for(wait(), 3 * TIMEOUT))
 
     def js(self, expression: str) -> Any:
         """Evaluate in the page (promises awaited); the value, or CDPError on an exception."""
@@ -296,8 +299,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     finally:
         for proc in procs.values():
             if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+                proc.kill()  # wait(), not communicate(): its workers may hold the pipes open
+                proc.wait(30)
     print(f"rendered both documents in {time.monotonic() - started:.1f} s")
     return pages
 

@@ -14,9 +14,9 @@ from tests.audio_tools import SR, SyntheticEngine, noise, silence, tone
 from tts_pipeline import produce
 from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
-from tts_pipeline.errors import PipelineError
+from tts_pipeline.errors import PipelineError, SynthesisError
 from tts_pipeline.export import Tags
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import MemoryStore, RenderSettings, TakeFeed, render
 from tts_pipeline.segment import build_plan
 from tts_pipeline.voices import load_profile
 
@@ -103,3 +103,42 @@ def test_a_take_that_leaves_the_cache_mid_render_is_one_clear_error(tmp_path: Pa
     with pytest.raises(PipelineError, match="left the take cache"):
         render(source, settings, store=_ForgetfulStore(), engine=engine)
     assert not list((tmp_path / "out").glob("talk*"))
+
+
+class _ForgetfulEngine(SyntheticEngine):
+    """An engine with a bug: it ends without giving the third utterance a take."""
+
+    def synthesize(self, requests, voice, jobs=1):  # type: ignore[no-untyped-def]
+        for index, take in super().synthesize(requests, voice, jobs):
+            if index != 2:
+                yield index, take
+
+
+def test_an_engine_that_skips_an_utterance_is_one_clear_error(tmp_path: Path) -> None:
+    # Before this was checked the production waited for the missing take for ever.
+    source = tmp_path / "talk.txt"
+    source.write_text("Title\n\nOne.\n\nTwo.\n\nThree.\n\nFour.\n", encoding="utf-8")
+    settings = RenderSettings(
+        voice=load_profile(None), output_dir=tmp_path / "out", formats=("wav",)
+    )
+    engine = _ForgetfulEngine(lambda text, index: _take(index))
+    lost = r"without audio for 1 utterance\(s\) \(first: utterance 2\); 4 of 5 finished"
+    with pytest.raises(SynthesisError, match=lost):
+        render(source, settings, store=MemoryStore(), engine=engine)
+    assert not list((tmp_path / "out").glob("talk*"))
+
+
+def test_a_take_feed_stops_waiting_once_synthesis_is_over() -> None:
+    store = MemoryStore()
+    store.put("a", _take(0))
+    feed = TakeFeed(store)
+    feed.begin(["a", "b"], ["a"])
+    answers: list[Take | None] = []
+    waiting = threading.Thread(target=lambda: answers.append(feed.take(1)))
+    waiting.start()
+    time.sleep(0.1)
+    assert answers == []  # "b" may still come
+    feed.finish()
+    waiting.join(10)
+    assert answers == [None]
+    assert feed.take(0) is not None

@@ -51,6 +51,14 @@ def test_a_worker_that_dies_is_reported() -> None:
     assert multiprocessing.active_children() == []
 
 
+def test_a_stuck_worker_is_reported() -> None:
+    started = time.monotonic()
+    with pytest.raises(WorkerError, match="no worker process answered for 2 s"):
+        list(run_in_workers([1, 77, 2], 2, WorkerTask(setup, (0,), add), answer_timeout=2))
+    assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []
+
+
 def test_stopping_while_workers_send_large_results_is_quick() -> None:
     # multiprocessing.Pool could hang for ever here: terminate() while a worker held the shared
     # result queue's lock. Each round stops at another moment of the workers' writing.

@@ -4,6 +4,7 @@ module of their own that imports little (each worker pays for its imports)."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
@@ -19,6 +20,8 @@ def failing_setup(offset: int) -> int:
 def add(offset: int, job: int) -> int:
     if job == 13:
         raise RuntimeError("thirteen")
+    if job == 77:
+        time.sleep(60)  # a worker that is stuck
     if job == 99:
         os._exit(3)  # a worker that dies (crash, OOM kill) without answering
     return job + offset

@@ -610,7 +610,7 @@ def preview(
                     soft_wrap=True,
                 )
                 return
-            problem = play_file(result.path, player)
+            problem = play_file(result.path, player, result.duration)
             if problem:
                 err.print(f"[yellow]{escape(problem)}[/]", soft_wrap=True)
 

@@ -133,14 +133,27 @@ def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
     """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line.
 
     A thread writes to ffmpeg while this one produces the next chunks, so producing the audio
-    and encoding it overlap (each would otherwise wait for the other at every chunk)."""
-    proc = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    and encoding it overlap (each would otherwise wait for the other at every chunk). ffmpeg's
+    messages go to a temporary file, not a pipe: a pipe nobody reads until the end would stop
+    ffmpeg (and with it the whole encode) once it filled up."""
+    with tempfile.TemporaryFile() as messages:
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=messages
+        )
+        _feed(proc, pcm)
+        if proc.wait() != 0:
+            messages.seek(0)
+            text = messages.read().decode("utf-8", "replace").strip()
+            last = text.splitlines()[-1] if text else f"exit code {proc.returncode}"
+            raise PipelineError(f"encoding failed: {last}", exit_code=5)
+
+
+def _feed(proc: subprocess.Popen[bytes], pcm: Iterable[bytes]) -> None:
     assert proc.stdin is not None
     stdin = proc.stdin
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PCM_CHUNKS_AHEAD)
-    broken = threading.Event()  # ffmpeg stopped reading (it failed: its stderr says why)
+    broken = threading.Event()  # ffmpeg stopped reading (it failed: its messages say why)
+    unexpected: list[BaseException] = []
 
     def write() -> None:
         while (chunk := chunks.get()) is not None:
@@ -149,6 +162,9 @@ def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
             try:
                 stdin.write(chunk)
             except (BrokenPipeError, ValueError, OSError):
+                broken.set()
+            except BaseException as exc:  # noqa: BLE001 - raised below, in the producer
+                unexpected.append(exc)
                 broken.set()
 
     writer = threading.Thread(target=write, name="ffmpeg-stdin", daemon=True)
@@ -160,6 +176,8 @@ def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
             chunks.put(chunk)
         chunks.put(None)
         writer.join()
+        if unexpected:  # ffmpeg is fine but did not get all the audio: it must not finish
+            raise unexpected[0]
         with contextlib.suppress(BrokenPipeError):
             stdin.close()
     except BaseException:
@@ -168,10 +186,6 @@ def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
         writer.join()
         proc.wait()
         raise
-    stderr = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
-    if proc.wait() != 0:
-        last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {proc.returncode}"
-        raise PipelineError(f"encoding failed: {last}", exit_code=5)
 
 
 def manifest(

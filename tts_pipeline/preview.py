@@ -157,12 +157,27 @@ def player_names() -> str:
     return ", ".join(name for name, _ in PLAYERS)
 
 
-def play_file(path: Path, player: list[str]) -> str | None:
-    """Play ``path`` and wait; None if it played, else one line saying what went wrong."""
+# A player gets this long beyond the clip's own length (a busy sound device can make one wait).
+PLAYER_GRACE_SECONDS = 30.0
+
+
+def play_file(path: Path, player: list[str], duration: float) -> str | None:
+    """Play ``path`` (``duration`` seconds long) and wait; None if it played, else one line
+    saying what went wrong."""
+    limit = duration + PLAYER_GRACE_SECONDS
     try:
-        result = subprocess.run([*player, str(path)], capture_output=True, check=False)
+        result = subprocess.run(
+            [*player, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=limit,
+            check=False,
+        )
     except OSError as exc:
         return f"{Path(player[0]).name} could not start: {exc.strerror or exc}"
+    except subprocess.TimeoutExpired:
+        return f"{Path(player[0]).name} was still playing after {limit:.0f} s; stopped it"
     if result.returncode != 0:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = lines[-1] if lines else f"exit code {result.returncode}"

@@ -68,7 +68,9 @@ class TakeFeed:
 
     The synthesis side says which keys the utterances have (``begin``, again when the fallback
     voice changes some) and which keys are stored (``mark``); ``take(i)`` waits for
-    utterance ``i``'s take, or returns None once ``close`` says no more will come.
+    utterance ``i``'s take, or returns None once ``close`` says no more will come, or once
+    ``finish`` says synthesis is over and the take is not there (the production then stops
+    instead of waiting for ever).
     """
 
     def __init__(self, store: TakeStore) -> None:
@@ -77,6 +79,7 @@ class TakeFeed:
         self._keys: list[str] | None = None
         self._ready: set[str] = set()
         self._closed = False
+        self._finished = False
 
     def begin(self, keys: list[str], ready: Iterable[str]) -> None:
         with self._changed:
@@ -94,6 +97,12 @@ class TakeFeed:
             self._closed = True
             self._changed.notify_all()
 
+    def finish(self) -> None:
+        """Synthesis is over: a take that is not ready now never will be."""
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
     def take(self, index: int) -> Take | None:
         with self._changed:
             while True:
@@ -102,6 +111,8 @@ class TakeFeed:
                 if self._keys is not None and self._keys[index] in self._ready:
                     key = self._keys[index]
                     break
+                if self._finished:
+                    return None
                 self._changed.wait()
         return _stored(self._store, key)
 
@@ -228,7 +239,9 @@ def run_engine(
     by_index = {r.index: key for key, r in missing.items()}
     # Utterances that repeat a text share its take; count them when the take arrives.
     repeats = {key: keys.count(key) for key in missing}
+    received: set[int] = set()
     for index, take in engine.synthesize(list(missing.values()), voice, jobs):
+        received.add(index)
         key = by_index[index]
         store.put(key, take)
         if stored is not None:
@@ -236,6 +249,13 @@ def run_engine(
         if feed is not None:
             feed.mark(key)
         progress.advance(repeats[key])
+    lost = sorted(set(by_index) - received)
+    if lost:  # an engine bug; without this check the render would wait for these takes
+        raise SynthesisError(
+            f"the {engine.name} engine ended without audio for {len(lost)} utterance(s) "
+            f"(first: utterance {lost[0]}); {len(received)} of {len(by_index)} finished and "
+            "are kept; rerun the same command to resume"
+        )
 
 
 def synthesize_plan(
@@ -393,6 +413,7 @@ def render(
                 )
             ) from None
         raise
+    feed.finish()
     keys, synthesized = synthesis.keys, synthesis.synthesized
     t_synth = time.perf_counter()
 

@@ -203,6 +203,14 @@ class EdgeEngine:
             except Exception as error:
                 state.record_failure(request.index, self._reason(error, voice))
                 return
+            except asyncio.CancelledError as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # this worker is being stopped
+                # A piece that ended cancelled on its own (a TaskGroup ignores those): a
+                # failure like any other, not an utterance silently left without a take.
+                state.record_failure(request.index, self._reason(error, voice))
+                return
             state.record_success()
             emit((request.index, take))
 

@@ -26,6 +26,8 @@ State = TypeVar("State")
 # Jobs waiting at each worker: a worker never idles while the consumer of the results is busy
 # (storing a take) or while the parent prepares the next job.
 QUEUED_PER_WORKER = 2
+# No answer from any busy worker for this long means one is stuck (a chunk takes seconds).
+ANSWER_TIMEOUT_SECONDS = 300.0
 # How long a terminated worker gets to exit before it is killed.
 EXIT_GRACE_SECONDS = 5.0
 
@@ -78,7 +80,10 @@ def _serve(conn: Connection, task: WorkerTask[Any, Any, Any]) -> None:
 
 
 def run_in_workers(
-    jobs: Iterable[Job], processes: int, task: WorkerTask[Any, Job, Result]
+    jobs: Iterable[Job],
+    processes: int,
+    task: WorkerTask[Any, Job, Result],
+    answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
 ) -> Iterator[Result]:
     """Each job's result as soon as a worker has it (not in job order).
 
@@ -118,7 +123,10 @@ def run_in_workers(
             busy = {worker.conn: worker for worker in workers if worker.in_flight}
             if not busy:
                 return
-            for conn in wait(list(busy)):
+            ready = wait(list(busy), answer_timeout)
+            if not ready:
+                raise WorkerError(f"no worker process answered for {answer_timeout:.0f} s")
+            for conn in ready:
                 worker = busy[conn]
                 try:
                     ok, value = conn.recv()
