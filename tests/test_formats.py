@@ -341,6 +341,26 @@ def test_failed_multi_format_encode_writes_nothing_and_keeps_old_files(tmp_path:
     assert targets["mp3"].read_bytes() == b"previous good file"
 
 
+def test_a_stop_after_the_last_chunk_keeps_no_file(tmp_path: Path) -> None:
+    # Ctrl-C while the chapters are copied in (streamed programme: MP4 and MP3 go through a
+    # second ffmpeg run, which ignores the terminal's signals): the finished files are dropped.
+    timeline = _timeline()
+    targets = {f: tmp_path / f"t.{FORMATS[f].extension}" for f in ("m4b", "mp3", "flac")}
+    targets["m4b"].write_bytes(b"previous good file")
+    asked: list[list[str]] = []
+
+    def stopped() -> None:  # the encoded files wait beside their targets, hidden
+        asked.append(sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")))
+        raise KeyboardInterrupt
+
+    pcm = stream_pcm(timeline, iter([tone(0.5)] * 3))
+    with pytest.raises(KeyboardInterrupt):
+        encode(pcm, lambda: timeline, Tags("t"), targets, sample_rate=SR, before_keeping=stopped)
+    assert asked == [["t.m4b"]]  # asked once, with only the previous file in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.m4b"]
+    assert targets["m4b"].read_bytes() == b"previous good file"
+
+
 def test_tagging_failure_is_one_error_and_leaves_nothing(tmp_path: Path) -> None:
     timeline = _timeline()
     bad = Cover(b"\xff\xd8\xff" + b"\x00" * 10, "image/unknown")  # mutagen cannot file it

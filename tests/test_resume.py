@@ -178,3 +178,49 @@ def test_two_renders_at_once_share_the_cache_safely(tmp_path: Path) -> None:
     again = subprocess.run(cmd(source, tmp_path / "again", cache), capture_output=True, text=True)
     assert counts(again.stderr)[0] == 0
     assert decode_pcm(out / "talk.m4b") == decode_pcm(tmp_path / "again" / "talk.m4b")
+
+
+def _start_and_interrupt(source: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    """Start a render in a process group of its own; once two takes are stored (the encoder is
+    running by then), send SIGINT to the whole group, as Ctrl-C in a terminal does."""
+    with (out.parent / "render.log").open("w+") as log:
+        proc = subprocess.Popen(
+            cmd(source, out, cache), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + 120
+        while takes_in(cache) < 2 and time.monotonic() < deadline:
+            assert proc.poll() is None, "render finished before the signal"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        code = proc.wait(timeout=300)
+        log.seek(0)
+        return subprocess.CompletedProcess(proc.args, code, "", log.read())
+
+
+def test_ctrl_c_stops_the_render_and_keeps_the_takes(tmp_path: Path) -> None:
+    source, cache, out = tmp_path / "talk.txt", tmp_path / "cache", tmp_path / "out"
+    write_speech(source, PARAGRAPHS)
+    stopped = _start_and_interrupt(source, out, cache)
+    assert stopped.returncode == 130, stderr_tail(stopped.stderr)
+    assert "Traceback" not in stopped.stderr
+    assert "interrupted" in stderr_tail(stopped.stderr)
+    assert not out.exists() or not list(out.iterdir())
+    assert takes_in(cache) >= 2
+
+
+def test_a_render_that_ignores_ctrl_c_is_not_stopped_by_it(tmp_path: Path) -> None:
+    # Started in the background by a script (`render ... &`), a render ignores SIGINT; so must
+    # its encoder, or a Ctrl-C meant for the script would cost the render its output.
+    source, cache, out = tmp_path / "talk.txt", tmp_path / "cache", tmp_path / "out"
+    write_speech(source, PARAGRAPHS)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the render
+    try:
+        finished = _start_and_interrupt(source, out, cache)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert finished.returncode == 0, stderr_tail(finished.stderr)
+    assert (out / "talk.m4b").is_file()
+
+
+def stderr_tail(text: str) -> str:
+    return "\n".join(text.strip().splitlines()[-3:])

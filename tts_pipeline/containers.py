@@ -294,6 +294,7 @@ def encode(
     bitrates: Mapping[str, str] | None = None,
     *,
     sample_rate: int | None = None,
+    before_keeping: Callable[[], None] | None = None,
 ) -> None:
     """Encode 16-bit mono PCM chunks once into every format in ``targets`` (format → path).
 
@@ -304,7 +305,8 @@ def encode(
     decoded audio is the same sample for sample).
 
     All files appear together when everything succeeded; on any failure none is written and
-    the previous files at those paths are left as they were.
+    the previous files at those paths are left as they were. ``before_keeping`` is called last,
+    before the files appear: raising there (the user stopped the render) keeps none.
     """
     if not targets:
         raise ValueError("no output format")
@@ -356,6 +358,8 @@ def encode(
                 FINISHERS[spec.family](tmp, final, tags, cover)
             except Exception as exc:  # mutagen errors are not the user's; say which file
                 raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
+        if before_keeping is not None:
+            before_keeping()
 
 
 def _ffmpeg_head() -> list[str]:

@@ -137,8 +137,14 @@ def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
     messages go to a temporary file, not a pipe: a pipe nobody reads until the end would stop
     ffmpeg (and with it the whole encode) once it filled up."""
     with tempfile.TemporaryFile() as messages:
+        # A session of its own: Ctrl-C in the terminal reaches us, and we stop ffmpeg (and
+        # remove its partial file); a render that ignores SIGINT keeps its encoder too.
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=messages
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=messages,
+            start_new_session=True,
         )
         _feed(proc, pcm)
         if proc.wait() != 0:

@@ -199,7 +199,14 @@ class Production:
             self._targets,
             self.options.cover,
             sample_rate=self.rate,
+            before_keeping=self._unless_cancelled,
         )
+
+    def _unless_cancelled(self) -> None:
+        # Ctrl-C while ffmpeg copied the chapters in (it runs apart from the terminal's
+        # signals): the finished files are not kept either.
+        if self._cancel.is_set():
+            raise _Stopped
 
     def _finish_timeline(self) -> stitch.Timeline:
         """Called by containers.encode once the audio is encoded, before any file is kept: a
