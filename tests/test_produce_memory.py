@@ -93,15 +93,20 @@ class _ForgetfulStore(MemoryStore):
         return super().get(key)
 
 
-def test_a_take_that_leaves_the_cache_mid_render_is_one_clear_error(tmp_path: Path) -> None:
+def _render_four_paragraphs(tmp_path: Path, engine: SyntheticEngine, store: MemoryStore) -> None:
+    """Render a five-utterance talk to WAV; the caller expects it to fail."""
     source = tmp_path / "talk.txt"
     source.write_text("Title\n\nOne.\n\nTwo.\n\nThree.\n\nFour.\n", encoding="utf-8")
     settings = RenderSettings(
         voice=load_profile(None), output_dir=tmp_path / "out", formats=("wav",)
     )
+    render(source, settings, store=store, engine=engine)
+
+
+def test_a_take_that_leaves_the_cache_mid_render_is_one_clear_error(tmp_path: Path) -> None:
     engine = SyntheticEngine(lambda text, index: _take(index))
     with pytest.raises(PipelineError, match="left the take cache"):
-        render(source, settings, store=_ForgetfulStore(), engine=engine)
+        _render_four_paragraphs(tmp_path, engine, _ForgetfulStore())
     assert not list((tmp_path / "out").glob("talk*"))
 
 
@@ -116,15 +121,10 @@ class _ForgetfulEngine(SyntheticEngine):
 
 def test_an_engine_that_skips_an_utterance_is_one_clear_error(tmp_path: Path) -> None:
     # Before this was checked the production waited for the missing take for ever.
-    source = tmp_path / "talk.txt"
-    source.write_text("Title\n\nOne.\n\nTwo.\n\nThree.\n\nFour.\n", encoding="utf-8")
-    settings = RenderSettings(
-        voice=load_profile(None), output_dir=tmp_path / "out", formats=("wav",)
-    )
     engine = _ForgetfulEngine(lambda text, index: _take(index))
     lost = r"without audio for 1 utterance\(s\) \(first: utterance 2\); 4 of 5 finished"
     with pytest.raises(SynthesisError, match=lost):
-        render(source, settings, store=MemoryStore(), engine=engine)
+        _render_four_paragraphs(tmp_path, engine, MemoryStore())
     assert not list((tmp_path / "out").glob("talk*"))
 
 
