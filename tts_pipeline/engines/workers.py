@@ -135,8 +135,10 @@ def run_in_workers(
                 worker.in_flight -= 1
                 if not ok:
                     raise WorkerError(value)
-                give(worker)  # before the consumer gets the result: the worker stays busy
+                # The worker still has a job queued while the consumer takes this result; the
+                # next one is drawn after, so a job that fails to be made loses no result.
                 yield value
+                give(worker)
     finally:
         _stop(workers)
 
