@@ -8,7 +8,8 @@
 2. --jobs 1 versus the default (and, for reference, --jobs 1 on a single core);
 3. warm re-render (every take from the cache) as a fraction of the cold render;
 4. peak memory of a render of a 10-hour synthetic document (tone engine, real disk take cache)
-   versus a 10-minute one.
+   versus a 10-minute one;
+5. text normalization of the reference speech (first call, and best of 5 after).
 
 Each render runs in a fresh process. Other load on the machine slows the renders down: the
 load average is printed before and after, and each render's CPU time alongside its wall time.
@@ -21,6 +22,7 @@ import platform
 from importlib import metadata
 
 import memory
+import normalize_speed
 import render_reference
 import warm_render
 from common import REFERENCE, cores, in_child, load_average, render_figures, wait_for_quiet
@@ -107,6 +109,13 @@ def main() -> None:
             f"  peak RSS long {long.peak_rss_mb:.0f} MB (target < 500 MB): "
             f"{verdict(long.peak_rss_mb < 500)}",
         ]
+
+    print(f"\n5. text normalization {quiet()}")
+    first, best = in_child(normalize_speed.measure, source=REFERENCE)
+    print("\n".join(normalize_speed.report(REFERENCE, first, best)))
+    summary.append(
+        f"  normalizing the reference {best * 1000:.1f} ms (target < 100 ms): {verdict(best < 0.1)}"
+    )
 
     print(f"\nload average at end: {load_average()}")
     print("targets:")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 import tomllib
 from pathlib import Path
 
@@ -359,16 +358,3 @@ def test_reference_speech_reads_correctly() -> None:
         "202x年", "XX教育", "20xx年", "XX亿元", "XX%", "20xx年", "XX人", "XX人", "XX人",
         "XX中学", "202x年",
     ]  # fmt: skip
-
-
-def test_reference_speech_is_fast() -> None:
-    paragraphs = _paragraphs()
-    normalize_all(paragraphs)  # tables and patterns are compiled once, on first use
-    best = min(_timed(paragraphs) for _ in range(3))
-    assert best < 0.1, f"{best * 1000:.1f} ms"
-
-
-def _timed(paragraphs: list[str]) -> float:
-    start = time.perf_counter()
-    normalize_all(paragraphs)
-    return time.perf_counter() - start
