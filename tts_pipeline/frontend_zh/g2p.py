@@ -13,6 +13,7 @@ split into words with jieba. Each word is read from, in order of preference:
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -115,7 +116,12 @@ def default_overrides() -> Overrides:
 
 @cache
 def _tokenizer():  # -> jieba.Tokenizer (jieba has no type hints)
-    import jieba
+    with warnings.catch_warnings():
+        # jieba's regular expressions have invalid escapes: compiling them warns (a
+        # SyntaxWarning on the user's terminal from Python 3.12 on) about code that is not ours.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import jieba
 
     # jieba announces its dictionary loading on stderr; the CLI's output is ours.
     jieba.setLogLevel(logging.WARNING)
