@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tts_pipeline.engines.base import SynthesisRequest, Take
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.voices import VoiceProfile
 
 

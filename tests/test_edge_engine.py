@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from edge_tts.drm import DRM
 
-from tts_pipeline.engines import get_engine
 from tts_pipeline.engines.base import SynthesisRequest, Take
-from tts_pipeline.engines.edge import EdgeEngine, EdgeOptions, list_voices
-from tts_pipeline.engines.edge_endpoint import ENV_VAR, normalize_endpoint, voice_list_url
-from tts_pipeline.engines.edge_retry import Kind, RetryPolicy, classify
-from tts_pipeline.engines.edge_text import clean_text, is_speakable, split_for_service
+from tts_pipeline.engines.edge.endpoint import ENV_VAR, normalize_endpoint, voice_list_url
+from tts_pipeline.engines.edge.engine import EdgeEngine, EdgeOptions
+from tts_pipeline.engines.edge.retry import Kind, RetryPolicy, classify
+from tts_pipeline.engines.edge.text import clean_text, is_speakable, split_for_service
+from tts_pipeline.engines.edge.voices import list_voices
+from tts_pipeline.engines.registry import get_engine
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 from tts_pipeline.voices import VoiceProfile
 

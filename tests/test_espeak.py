@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tts_pipeline.cli import app
-from tts_pipeline.engines import get_engine
 from tts_pipeline.engines.base import SynthesisRequest, Take
 from tts_pipeline.engines.espeak import EspeakEngine, EspeakParams, parse_wav
+from tts_pipeline.engines.registry import get_engine
 from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.voices import load_profile

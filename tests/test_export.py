@@ -18,9 +18,9 @@ from tts_pipeline.export import (
     encode_m4b,
     escape_ffmetadata,
     ffmetadata,
-    ffmpeg_exe,
     manifest,
 )
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.segment import build_plan
 from tts_pipeline.stitch import PROGRAMME_RATE, build_timeline, stream_pcm
 

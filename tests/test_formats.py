@@ -34,8 +34,9 @@ from tests.audio_tools import (
 from tts_pipeline.containers import FORMATS, Cover, cue_unquote, encode, load_cover
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags, ffmpeg_exe
+from tts_pipeline.export import Tags
 from tts_pipeline.loudness import integrated_loudness
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.stitch import ChapterMark, Placement, Timeline, stream_pcm
 from tts_pipeline.voices import load_profile

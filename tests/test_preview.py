@@ -14,9 +14,9 @@ import pytest
 
 from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.local_zh import LocalZhEngine
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.local_zh.engine import LocalZhEngine
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.preview import builtin_sentence
 from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.voices import apply_overrides, load_profile

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from mutagen.mp4 import MP4
 
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 
 SHORT_SPEECH = """在全区20xx年工作会议上的讲话
 

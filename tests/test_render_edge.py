@@ -19,11 +19,11 @@ from mutagen.mp4 import MP4
 from tests.cli_tools import cli
 from tests.fake_edge import PROXY_VARS, FakeEdgeService, Fault, clear_proxies
 from tts_pipeline.cache import TakeCache
-from tts_pipeline.engines import default_jobs
-from tts_pipeline.engines import edge as edge_module
-from tts_pipeline.engines.edge import EdgeEngine, EdgeOptions
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.edge_retry import RetryPolicy
+from tts_pipeline.engines.edge import engine as edge_module
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.edge.engine import EdgeEngine, EdgeOptions
+from tts_pipeline.engines.edge.retry import RetryPolicy
+from tts_pipeline.engines.registry import default_jobs
 from tts_pipeline.render import MemoryStore, RenderResult, RenderSettings, TakeStore, render
 from tts_pipeline.voices import fallback_profile, load_profile
 

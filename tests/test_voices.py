@@ -15,10 +15,10 @@ import pytest
 
 from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.engines import ENGINE_NAMES, default_jobs, engine_for
-from tts_pipeline.engines.edge import EdgeEngine, validate_voice
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.edge_voices import known_voice_names
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.edge.engine import EdgeEngine
+from tts_pipeline.engines.edge.voices import known_voice_names, validate_voice
+from tts_pipeline.engines.registry import ENGINE_NAMES, default_jobs, engine_for
 from tts_pipeline.errors import SettingsError
 from tts_pipeline.render import MemoryStore, RenderSettings, render
 from tts_pipeline.voices import (

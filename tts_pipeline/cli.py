@@ -417,7 +417,7 @@ def voices(
         return
 
     def run() -> None:
-        from tts_pipeline.engines import ENGINE_NAMES
+        from tts_pipeline.engines.registry import ENGINE_NAMES
         from tts_pipeline.errors import SettingsError
 
         if engine is not None and engine not in ENGINE_NAMES:
@@ -520,8 +520,8 @@ def _print_presets(engine: str | None) -> None:
 def _print_edge_voices(locale: str | None, gender: str | None) -> None:
     from rich.table import Table
 
-    from tts_pipeline.engines import get_engine
-    from tts_pipeline.engines.edge_voices import LIVE, snapshot_source
+    from tts_pipeline.engines.edge.voices import LIVE, snapshot_source
+    from tts_pipeline.engines.registry import get_engine
 
     edge = get_engine("edge")
     voices, source = edge.list_voices(locale, gender)  # type: ignore[attr-defined]

@@ -24,7 +24,8 @@ from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags, atomic_path, ffmetadata, ffmpeg_exe, run_ffmpeg
+from tts_pipeline.export import Tags, atomic_path, ffmetadata
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe, run_ffmpeg
 from tts_pipeline.stitch import Timeline
 
 

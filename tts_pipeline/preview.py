@@ -21,7 +21,8 @@ from pathlib import Path
 from tts_pipeline import produce
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Chapter, Document, load_document
-from tts_pipeline.engines import Engine, Take, default_jobs, engine_for
+from tts_pipeline.engines.base import Engine, Take
+from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import InputError
 from tts_pipeline.export import Tags
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS

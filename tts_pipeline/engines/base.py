@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -45,10 +45,6 @@ class SynthesisRequest:
 
     index: int
     text: str
-
-
-# Called with (index, take) as each take is finished, in completion order.
-TakeCallback = Callable[[int, Take], None]
 
 
 @runtime_checkable

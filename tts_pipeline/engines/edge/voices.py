@@ -1,19 +1,28 @@
-"""The edge-tts voice list: live from the service if it answers quickly, else a shipped snapshot."""
+"""The edge-tts voices: the list (live from the service if it answers quickly, else a shipped
+snapshot), and what can be checked of a voice without the network."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import threading
-from collections.abc import Coroutine
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any
 
 import edge_tts
+from edge_tts.data_classes import TTSConfig
 
-from tts_pipeline.engines.edge_endpoint import resolve_endpoint, use_endpoint
+from tts_pipeline.engines.async_bridge import run_sync
+from tts_pipeline.engines.edge.endpoint import resolve_endpoint, use_endpoint
+from tts_pipeline.errors import SettingsError
+from tts_pipeline.voices import (
+    EDGE_VOICE_RE,
+    VoiceProfile,
+    validate_pitch,
+    validate_rate,
+    validate_volume,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +30,11 @@ LIVE = "live"
 SNAPSHOT = "snapshot"
 LIST_TIMEOUT = 5.0  # seconds; the list is small, a slow answer means a bad connection
 
-_KEPT_FIELDS = ("ShortName", "Locale", "Gender", "FriendlyName", "VoiceTag", "Status", "Name")
+# Short names as the voice list spells them: zh-CN-YunyangNeural, zh-CN-liaoning-XiaobeiNeural.
+# Strict on purpose: the name is pasted into an SSML attribute by edge-tts.
+VOICE_NAME_RE = EDGE_VOICE_RE
 
-T = TypeVar("T")
+_KEPT_FIELDS = ("ShortName", "Locale", "Gender", "FriendlyName", "VoiceTag", "Status", "Name")
 
 
 @cache
@@ -47,12 +58,12 @@ def known_voice_names() -> frozenset[str]:
 
 
 async def list_voices_live(
-    *, endpoint: str | None = None, proxy: str | None = None, timeout: float = LIST_TIMEOUT
+    *, endpoint: str | None = None, timeout: float = LIST_TIMEOUT
 ) -> list[dict[str, Any]]:
     """Ask the service for its voice list; raises on any failure or after ``timeout`` seconds."""
     use_endpoint(resolve_endpoint(endpoint))
     async with asyncio.timeout(timeout):
-        voices = await edge_tts.list_voices(proxy=proxy)
+        voices = await edge_tts.list_voices()
     return [_trim(voice) for voice in voices]
 
 
@@ -61,13 +72,12 @@ def list_voices(
     gender: str | None = None,
     *,
     endpoint: str | None = None,
-    proxy: str | None = None,
     timeout: float = LIST_TIMEOUT,
 ) -> tuple[list[dict[str, Any]], str]:
     """Voices matching ``locale`` (``zh`` or ``zh-CN``) and ``gender``, and where they came from:
     ``"live"`` or ``"snapshot"`` (the service did not answer within ``timeout``)."""
     try:
-        voices = run_sync(list_voices_live(endpoint=endpoint, proxy=proxy, timeout=timeout))
+        voices = run_sync(list_voices_live(endpoint=endpoint, timeout=timeout))
         source = LIVE
     except Exception as error:  # any failure means: use what we ship
         log.info("edge-tts voice list unavailable (%s); using the shipped snapshot", error)
@@ -102,25 +112,21 @@ def _trim(voice: dict[str, Any]) -> dict[str, Any]:
     return {key: voice[key] for key in _KEPT_FIELDS if key in voice}
 
 
-def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from sync code, even if this thread already runs a loop."""
+def validate_voice(voice: VoiceProfile) -> None:
+    """Everything about a profile that can be checked without the network (SettingsError)."""
+    validate_rate(voice.rate)
+    validate_pitch(voice.pitch)
+    validate_volume(voice.volume)
+    if not VOICE_NAME_RE.match(voice.voice):
+        raise SettingsError(
+            f"edge voice must be a voice short name such as zh-CN-YunyangNeural "
+            f"(got {voice.voice!r})"
+        )
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    # A loop is running here (e.g. a notebook): run ours in a helper thread instead.
-    result: list[T] = []
-    failure: list[BaseException] = []
+        TTSConfig(voice.voice, voice.rate, voice.volume, voice.pitch, "SentenceBoundary")
+    except (TypeError, ValueError) as error:
+        raise SettingsError(f"edge-tts rejects the voice settings: {error}") from None
 
-    def target() -> None:
-        try:
-            result.append(asyncio.run(coroutine))
-        except BaseException as error:  # handed back to the caller below
-            failure.append(error)
 
-    thread = threading.Thread(target=target, name="tts-edge-sync", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
+def unknown_voice_message(name: str) -> str:
+    return f"unknown edge voice {name!r}; see the voice list with `tts-pipeline voices`"

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from tts_pipeline.frontend_zh.g2p import Syllable, Word, is_dictionary_word
-from tts_pipeline.frontend_zh.text import is_han
+from tts_pipeline.engines.local_zh.frontend.g2p import Syllable, Word, is_dictionary_word
+from tts_pipeline.engines.local_zh.frontend.text import is_han
 
 _DIGITS = frozenset("零〇一二三四五六七八九")
 _NUMERALS = _DIGITS | frozenset("十两")

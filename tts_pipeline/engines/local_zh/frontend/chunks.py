@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tts_pipeline.frontend_zh.g2p import segment
-from tts_pipeline.frontend_zh.text import Kind, Pause, tokenize
+from tts_pipeline.engines.local_zh.frontend.g2p import segment
+from tts_pipeline.engines.local_zh.frontend.text import Kind, Pause, tokenize
 
 MAX_CHUNK_UNITS = 50  # spoken characters per chunk (≈ 10 s of speech)
 

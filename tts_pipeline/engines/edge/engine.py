@@ -34,17 +34,18 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
 import edge_tts
 from edge_tts import exceptions as edge_exceptions
-from edge_tts.data_classes import TTSConfig
 
+from tts_pipeline.engines.async_bridge import BackgroundRun, Emit, run_sync
 from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
-from tts_pipeline.engines.edge_audio import (
+from tts_pipeline.engines.edge import voices as voice_list
+from tts_pipeline.engines.edge.audio import (
     SAMPLE_RATE,
     Piece,
     boundary_from_ticks,
@@ -53,34 +54,30 @@ from tts_pipeline.engines.edge_audio import (
     join_pieces,
     silence,
 )
-from tts_pipeline.engines.edge_bridge import BackgroundRun, Emit
-from tts_pipeline.engines.edge_endpoint import describe_endpoint, resolve_endpoint, use_endpoint
-from tts_pipeline.engines.edge_retry import Kind, RetryPolicy, ServiceStalled, classify, describe
-from tts_pipeline.engines.edge_text import MAX_CHARS, clean_text, split_for_service
-from tts_pipeline.engines.edge_voices import (
+from tts_pipeline.engines.edge.batch import (
+    BatchState,
+    IdleWatchdog,
+    Stopped,
+    first_cause,
+    until_done_or_stopped,
+)
+from tts_pipeline.engines.edge.endpoint import describe_endpoint, resolve_endpoint, use_endpoint
+from tts_pipeline.engines.edge.retry import Kind, RetryPolicy, ServiceStalled, classify, describe
+from tts_pipeline.engines.edge.text import MAX_CHARS, clean_text, split_for_service
+from tts_pipeline.engines.edge.voices import (
     known_voice_names,
     list_voices_live,
-    run_sync,
+    unknown_voice_message,
+    validate_voice,
 )
-from tts_pipeline.engines.edge_voices import list_voices as _list_voices
-from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
+from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
-    EDGE_VOICE_RE,
     VoiceProfile,
     offline_voice_for,
-    validate_pitch,
-    validate_rate,
-    validate_volume,
 )
 
-__all__ = ["EdgeEngine", "EdgeOptions", "RetryPolicy", "list_voices", "list_voices_live"]
-
 log = logging.getLogger(__name__)
-
-# Short names as the voice list spells them: zh-CN-YunyangNeural, zh-CN-liaoning-XiaobeiNeural.
-# Strict on purpose: the name is pasted into an SSML attribute by edge-tts.
-VOICE_NAME_RE = EDGE_VOICE_RE
 
 # A word per language for the preflight request ("。" alone gets no audio).
 _PROBE_WORDS = {"zh": "你好", "ja": "こんにちは", "ko": "안녕하세요"}
@@ -114,11 +111,9 @@ class EdgeEngine:
         self,
         *,
         endpoint: str | None = None,
-        proxy: str | None = None,
         options: EdgeOptions | None = None,
     ) -> None:
         self.endpoint = resolve_endpoint(endpoint)  # None: the real service
-        self.proxy = proxy
         self.options = options or EdgeOptions()
 
     # ----------------------------------------------------------------- Engine protocol
@@ -156,11 +151,10 @@ class EdgeEngine:
     def list_voices(
         self, locale: str | None = None, gender: str | None = None
     ) -> tuple[list[dict[str, Any]], str]:
-        return _list_voices(
+        return voice_list.list_voices(
             locale,
             gender,
             endpoint=self.endpoint,
-            proxy=self.proxy,
             timeout=self.options.list_timeout,
         )
 
@@ -185,7 +179,7 @@ class EdgeEngine:
         jobs: int,
         emit: Emit[tuple[int, Take]],
     ) -> None:
-        state = _BatchState(total=len(requests), limit=self.options.max_consecutive_failures)
+        state = BatchState(total=len(requests), limit=self.options.max_consecutive_failures)
         semaphore = asyncio.Semaphore(jobs)
 
         async def worker(request: SynthesisRequest) -> None:
@@ -195,7 +189,7 @@ class EdgeEngine:
                 return
             try:
                 take = await self._synthesize_one(request.text, voice, semaphore, state.stopped)
-            except _Stopped:
+            except Stopped:
                 return
             except SettingsError as error:
                 state.abort(error)
@@ -215,7 +209,7 @@ class EdgeEngine:
             emit((request.index, take))
 
         tasks = [asyncio.create_task(worker(request)) for request in requests]
-        await _until_done_or_stopped(tasks, state.stopped)
+        await until_done_or_stopped(tasks, state.stopped)
         state.raise_outcome()
 
     def _reason(self, error: BaseException, voice: VoiceProfile) -> str:
@@ -246,7 +240,7 @@ class EdgeEngine:
                     return await self._fetch_with_retries(piece_text, voice)
                 async with slots:
                     if stopped is not None and stopped.is_set():
-                        raise _Stopped
+                        raise Stopped
                     return await self._fetch_with_retries(piece_text, voice)
 
             # A TaskGroup cancels the other pieces as soon as one fails for good.
@@ -254,7 +248,7 @@ class EdgeEngine:
                 async with asyncio.TaskGroup() as group:
                     fetches = [group.create_task(fetch(t)) for t in texts]
             except BaseExceptionGroup as failed:
-                raise _first_cause(failed) from None
+                raise first_cause(failed) from None
             piece = join_pieces([f.result() for f in fetches])
         return Take(
             samples=piece.samples,
@@ -300,7 +294,7 @@ class EdgeEngine:
         communicate = self._communicate(text, voice, connect_timeout)
         audio = bytearray()
         boundaries: list[Boundary] = []
-        watchdog = _IdleWatchdog(self.options.idle_timeout, self.options.cancel_grace)
+        watchdog = IdleWatchdog(self.options.idle_timeout, self.options.cancel_grace)
 
         async def receive() -> None:
             use_endpoint(self.endpoint)  # read by edge-tts synchronously when it connects
@@ -333,7 +327,6 @@ class EdgeEngine:
                 volume=voice.volume,
                 pitch=voice.pitch,
                 boundary="SentenceBoundary",
-                proxy=self.proxy,
                 # edge-tts insists on ints; receive_timeout is moot (aiohttp drops socket read
                 # timeouts on websockets), our idle watchdog does that job.
                 connect_timeout=max(1, math.ceil(seconds)),
@@ -347,13 +340,13 @@ class EdgeEngine:
     async def _preflight(self, voice: VoiceProfile) -> None:
         probe_error, live_names = await asyncio.gather(self._probe(voice), self._live_voice_names())
         if live_names is not None and voice.voice not in live_names:
-            raise SettingsError(_unknown_voice_message(voice.voice))
+            raise SettingsError(unknown_voice_message(voice.voice))
         if probe_error is None:
             return
         if isinstance(probe_error, edge_exceptions.NoAudioReceived) and voice.voice not in (
             live_names or known_voice_names()
         ):
-            raise SettingsError(_unknown_voice_message(voice.voice))
+            raise SettingsError(unknown_voice_message(voice.voice))
         offline = offline_voice_for(voice.language) or DEFAULT_VOICE
         raise EngineUnavailable(
             f"cannot reach the edge-tts service ({describe(probe_error)}); "
@@ -386,7 +379,6 @@ class EdgeEngine:
         try:
             voices = await list_voices_live(
                 endpoint=self.endpoint,
-                proxy=self.proxy,
                 timeout=min(self.options.list_timeout, self.options.preflight_timeout),
             )
         except Exception as error:
@@ -395,180 +387,8 @@ class EdgeEngine:
         return frozenset(str(v.get("ShortName", "")) for v in voices)
 
 
-# --------------------------------------------------------------------- module-level API
-
-
-def list_voices(
-    locale: str | None = None,
-    gender: str | None = None,
-    *,
-    endpoint: str | None = None,
-    timeout: float = 5.0,
-) -> tuple[list[dict[str, Any]], str]:
-    """Voices filtered by locale/gender and their source: ``"live"`` or ``"snapshot"``."""
-    return _list_voices(locale, gender, endpoint=endpoint, timeout=timeout)
-
-
-def validate_voice(voice: VoiceProfile) -> None:
-    """Everything about a profile that can be checked without the network (SettingsError)."""
-    validate_rate(voice.rate)
-    validate_pitch(voice.pitch)
-    validate_volume(voice.volume)
-    if not VOICE_NAME_RE.match(voice.voice):
-        raise SettingsError(
-            f"edge voice must be a voice short name such as zh-CN-YunyangNeural "
-            f"(got {voice.voice!r})"
-        )
-    try:
-        TTSConfig(voice.voice, voice.rate, voice.volume, voice.pitch, "SentenceBoundary")
-    except (TypeError, ValueError) as error:
-        raise SettingsError(f"edge-tts rejects the voice settings: {error}") from None
-
-
-def _unknown_voice_message(name: str) -> str:
-    return f"unknown edge voice {name!r}; see the voice list with `tts-pipeline voices`"
-
-
 def _edge_tts_version() -> str:
     try:
         return metadata.version("edge-tts")
     except metadata.PackageNotFoundError:  # vendored or odd install: fall back to the module
         return str(getattr(edge_tts, "__version__", "unknown"))
-
-
-# --------------------------------------------------------------------- helpers
-
-
-class _IdleWatchdog:
-    """Run a coroutine as a task; cancel it when no progress was reported for ``idle`` seconds.
-
-    aiohttp does not apply socket read timeouts to websockets and edge-tts sets no receive
-    timeout, so a service that accepts the request and then goes quiet would hang forever.
-    """
-
-    def __init__(self, idle: float, grace: float) -> None:
-        self._idle = idle
-        self._grace = grace
-        self._last = 0.0
-
-    def touch(self) -> None:
-        self._last = asyncio.get_running_loop().time()
-
-    async def run(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        loop = asyncio.get_running_loop()
-        self._last = loop.time()
-        task = asyncio.ensure_future(coroutine)
-        try:
-            while True:
-                remaining = self._last + self._idle - loop.time()
-                if remaining <= 0:
-                    raise ServiceStalled(f"no data from the service for {self._idle:g} s")
-                done, _ = await asyncio.wait({task}, timeout=remaining)
-                if done:
-                    task.result()
-                    return
-        finally:
-            if not task.done():
-                await _cancel_and_wait(task, self._grace)
-
-
-async def _cancel_and_wait(task: asyncio.Future[Any], grace: float) -> None:
-    """Cancel a task and give it ``grace`` seconds to clean up; cancel again if it lingers (a
-    websocket close handshake with a silent peer would otherwise wait 10 s)."""
-    for _ in range(2):
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=grace)
-        if done:
-            break
-    if task.done() and not task.cancelled():
-        task.exception()  # mark as retrieved: the failure that matters is already reported
-
-
-async def _until_done_or_stopped(tasks: list[asyncio.Task[None]], stopped: asyncio.Event) -> None:
-    """Wait for all tasks, or until ``stopped`` is set; cancel whatever still runs either way."""
-    stop_waiter = asyncio.create_task(stopped.wait())
-    try:
-        pending: set[asyncio.Future[Any]] = {*tasks, stop_waiter}
-        while pending and not stop_waiter.done():
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if not any(task in pending for task in tasks):
-                break
-    finally:
-        stop_waiter.cancel()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, stop_waiter, return_exceptions=True)
-
-
-@dataclass
-class _BatchState:
-    """Counts of finished and failed utterances, and the decision to stop."""
-
-    total: int
-    limit: int
-    finished: int = 0
-    failures: list[tuple[int, str]] = field(default_factory=list)
-    in_a_row: int = 0
-    fatal: SettingsError | None = None
-    stopped: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def record_success(self) -> None:
-        self.finished += 1
-        self.in_a_row = 0
-
-    def record_failure(self, index: int, reason: str) -> None:
-        if self.stopped.is_set():  # a request in flight when the run stopped: not another try
-            return
-        self.failures.append((index, reason))
-        self.in_a_row += 1
-        if self.in_a_row >= self.limit:
-            self.stopped.set()
-
-    def abort(self, error: SettingsError) -> None:
-        self.fatal = self.fatal or error
-        self.stopped.set()
-
-    def raise_outcome(self) -> None:
-        if self.fatal is not None:
-            raise self.fatal
-        if not self.failures:
-            return
-        kept = (
-            f"{self.finished} of {self.total} utterances finished and are kept; "
-            "rerun the same command to resume"
-        )
-        last_index, last_reason = self.failures[-1]
-        if self.stopped.is_set():
-            raise SynthesisError(
-                f"edge-tts failed {self.in_a_row} utterances in a row, stopped "
-                f"(last: utterance {last_index}: {last_reason}); {kept}"
-            )
-        first_index, first_reason = self.failures[0]
-        raise SynthesisError(
-            f"edge-tts could not synthesize {len(self.failures)} utterance(s) "
-            f"(first: utterance {first_index}: {first_reason}); {kept}"
-        )
-
-
-class _Stopped(Exception):
-    """The batch stopped before this piece was sent."""
-
-
-def _first_cause(group: BaseExceptionGroup) -> BaseException:
-    """The error to report for a failed utterance: a settings error first, else the first
-    failure that is not a stop or a cancellation."""
-    leaves: list[BaseException] = []
-
-    def walk(error: BaseException) -> None:
-        if isinstance(error, BaseExceptionGroup):
-            for inner in error.exceptions:
-                walk(inner)
-        else:
-            leaves.append(error)
-
-    walk(group)
-    for kind in (SettingsError, Exception):
-        for error in leaves:
-            if isinstance(error, kind) and not isinstance(error, _Stopped):
-                return error
-    return leaves[0] if leaves else group

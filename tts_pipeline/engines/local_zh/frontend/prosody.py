@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from tts_pipeline.frontend_zh.g2p import (
+from tts_pipeline.engines.local_zh.frontend.g2p import (
     Overrides,
     Syllable,
     Word,
@@ -24,9 +24,9 @@ from tts_pipeline.frontend_zh.g2p import (
     parse_readings,
     read_table,
 )
-from tts_pipeline.frontend_zh.sandhi import apply_sandhi
-from tts_pipeline.frontend_zh.symbols import split_tone, to_baker
-from tts_pipeline.frontend_zh.text import Kind, Pause, tokenize
+from tts_pipeline.engines.local_zh.frontend.sandhi import apply_sandhi
+from tts_pipeline.engines.local_zh.frontend.symbols import split_tone, to_baker
+from tts_pipeline.engines.local_zh.frontend.text import Kind, Pause, tokenize
 
 # Particles said as part of the word before them (no prosodic-word break in front).
 CLITICS = frozenset("的了着过们吗呢吧啊呀地得么嘛啦")

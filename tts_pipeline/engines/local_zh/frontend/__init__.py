@@ -19,10 +19,10 @@ import hashlib
 from functools import cache
 from importlib import metadata
 
-from tts_pipeline.frontend_zh.chunks import MAX_CHUNK_UNITS, Chunk, split_chunks
-from tts_pipeline.frontend_zh.g2p import Syllable, Word, data_path
-from tts_pipeline.frontend_zh.prosody import Phrase, analyze, phrases_to_symbols
-from tts_pipeline.frontend_zh.text import Pause
+from tts_pipeline.engines.local_zh.frontend.chunks import MAX_CHUNK_UNITS, Chunk, split_chunks
+from tts_pipeline.engines.local_zh.frontend.g2p import Syllable, Word, data_path
+from tts_pipeline.engines.local_zh.frontend.prosody import Phrase, analyze, phrases_to_symbols
+from tts_pipeline.engines.local_zh.frontend.text import Pause
 
 __all__ = [
     "MAX_CHUNK_UNITS",

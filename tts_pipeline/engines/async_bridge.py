@@ -1,5 +1,6 @@
-"""Run an async producer on a private event loop in a background thread, consume it as a sync
-iterator.
+"""Async code from sync code: an async producer on a private event loop in a background thread,
+consumed as a sync iterator (``BackgroundRun``), and one coroutine run to completion
+(``run_sync``).
 
 The engine protocol is synchronous (``synthesize`` is a plain generator) while edge-tts is async.
 The producer runs in its own thread so the caller's thread stays free to store each result as it
@@ -13,8 +14,8 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 Emit = Callable[[T], None]
@@ -101,3 +102,27 @@ class BackgroundRun(Generic[T]):
 
     def _emit(self, item: T) -> None:
         self._results.put((_ITEM, item))
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even if this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # A loop is running here (e.g. a notebook): run ours in a helper thread instead.
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as error:  # handed back to the caller below
+            failure.append(error)
+
+    thread = threading.Thread(target=target, name="tts-edge-sync", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tts_pipeline.engines.base import Boundary
+from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 
 # The service always answers with audio-24khz-48kbitrate-mono-mp3.
 SAMPLE_RATE = 24_000
@@ -34,13 +35,6 @@ class Piece:
     @property
     def duration(self) -> float:
         return len(self.samples) / SAMPLE_RATE
-
-
-def ffmpeg_exe() -> str:
-    # Imported lazily: resolving the bundled binary touches the file system.
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def decode_mp3(data: bytes, *, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from tts_pipeline.frontend_zh.symbols import split_tone, to_baker
+from tts_pipeline.engines.local_zh.frontend.symbols import split_tone, to_baker
 
 # Longest dictionary phrase we try to match inside a jieba word (longer ones are idioms that
 # jieba keeps whole and pypinyin then finds as a whole, or that split fine into shorter ones).
@@ -106,7 +106,7 @@ def load_overrides(path: Path) -> Overrides:
 
 
 def data_path(name: str) -> Path:
-    return Path(str(resources.files("tts_pipeline.frontend_zh") / name))
+    return Path(str(resources.files("tts_pipeline.engines.local_zh.frontend") / "data" / name))
 
 
 @cache
@@ -242,10 +242,6 @@ def _longest_override(
         if syllables is not None:
             found = (end, syllables)
     return found
-
-
-def flatten(words: Iterable[Word]) -> list[Syllable]:
-    return [s for w in words for s in w.syllables]
 
 
 @cache

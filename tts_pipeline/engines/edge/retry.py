@@ -17,7 +17,7 @@ from enum import Enum
 import aiohttp
 from edge_tts import exceptions as edge_exceptions
 
-from tts_pipeline.engines.edge_audio import AudioDecodeError, TruncatedAudio
+from tts_pipeline.engines.edge.audio import AudioDecodeError, TruncatedAudio
 
 
 class ServiceStalled(TimeoutError):

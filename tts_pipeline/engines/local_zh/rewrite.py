@@ -28,11 +28,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _schema() -> Any:
-    from ai_edge_litert import schema_py_generated
-
-    return schema_py_generated
+from tts_pipeline.engines.local_zh.flatbuffer import litert_schema
 
 
 @dataclass
@@ -40,7 +36,7 @@ class Graph:
     """A mutable view of subgraph 0 of a ``ModelT`` with the few edits the rewrites need."""
 
     model: Any
-    schema: Any = field(default_factory=_schema)
+    schema: Any = field(default_factory=litert_schema)
 
     @property
     def graph(self) -> Any:

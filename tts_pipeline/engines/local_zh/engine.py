@@ -20,19 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
-from tts_pipeline.engines.litert_model import (
-    HOP_SIZE,
-    SAMPLE_RATE,
-    BakerRuntime,
-    ModelFiles,
-    available_cores,
-    files_digest,
-    locate_model_files,
-    prepare_models,
-)
-from tts_pipeline.engines.workers import WorkerError, WorkerTask, run_in_workers
-from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
-from tts_pipeline.frontend_zh import (
+from tts_pipeline.engines.local_zh.frontend import (
     MAX_CHUNK_UNITS,
     Chunk,
     Pause,
@@ -40,7 +28,18 @@ from tts_pipeline.frontend_zh import (
     split_chunks,
     text_to_phonemes,
 )
-from tts_pipeline.frontend_zh.text import Kind, tokenize
+from tts_pipeline.engines.local_zh.frontend.text import Kind, tokenize
+from tts_pipeline.engines.local_zh.model import (
+    HOP_SIZE,
+    SAMPLE_RATE,
+    BakerRuntime,
+    ModelFiles,
+    files_digest,
+    locate_model_files,
+    prepare_models,
+)
+from tts_pipeline.engines.workers import WorkerError, WorkerTask, available_cores, run_in_workers
+from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
@@ -53,7 +52,7 @@ VOICE = "baker"
 # Pitch. FastSpeech2 predicts each phoneme's F0 as a z-score (0 = the speaker's mean) and
 # multiplies it by ``f0_ratios``: that widens or narrows the melody but barely moves the mean
 # (measured: f0_ratio 0.6 → 1.4 moved the mean from 249 to 254 Hz). We therefore add an
-# ``f0_offsets`` input to the graph (see litert_model.add_f0_offset_input) and shift pitch as a
+# ``f0_offsets`` input to the graph (see model.add_f0_offset_input) and shift pitch as a
 # real voice would, by a factor k = (mean + Hz) / mean: f0_ratio = k, offset = Hz / Hz-per-z.
 # Measured once with the engine itself: mean F0 of voiced frames (normalized-autocorrelation
 # pitch tracker, 40 ms windows every 10 ms, 70-500 Hz, voicing threshold 0.6) over the first
