@@ -9,10 +9,10 @@ import pytest
 from tts_pipeline import loudness as lufs
 from tts_pipeline import produce
 from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
-from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.export import Tags
-from tts_pipeline.segment import build_plan
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import build_plan
 
 
 def make_take(seed: int = 0, n: int = 24_000) -> Take:

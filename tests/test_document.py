@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tts_pipeline.document import (
+from tts_pipeline.errors import InputError
+from tts_pipeline.text.document import (
     clean,
     decode,
     fullwidth_punctuation,
@@ -14,7 +15,6 @@ from tts_pipeline.document import (
     parse,
     read_text,
 )
-from tts_pipeline.errors import InputError
 
 SPEECH = "标题\n\n各位同志：\n\n第一，做好工作。内容。\n\n第二，加强学习。内容！\n"
 

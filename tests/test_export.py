@@ -10,7 +10,6 @@ import pytest
 from mutagen.mp4 import MP4
 
 from tts_pipeline.containers import cue_quote, cue_unquote
-from tts_pipeline.document import parse
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import (
     Tags,
@@ -21,8 +20,9 @@ from tts_pipeline.export import (
     manifest,
 )
 from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
-from tts_pipeline.segment import build_plan
 from tts_pipeline.stitch import PROGRAMME_RATE, build_timeline, stream_pcm
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import build_plan
 
 SR = PROGRAMME_RATE
 HOSTILE = "Part = one; #2 \\ back"

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tests.audio_tools import SR, ebur128, noise, silence, tone, write_wav
-from tts_pipeline.document import parse
 from tts_pipeline.errors import SettingsError
 from tts_pipeline.loudness import (
     TRUE_PEAK_KAISER_BETA,
@@ -25,8 +24,9 @@ from tts_pipeline.loudness import (
     plan_loudness,
     true_peak,
 )
-from tts_pipeline.segment import build_plan
 from tts_pipeline.stitch import build_timeline, stream_pcm
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import build_plan
 
 
 def syllables(seconds: float, dbfs: float, seed: int, rate: int = SR) -> np.ndarray:

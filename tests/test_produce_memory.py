@@ -12,12 +12,12 @@ import pytest
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence, tone
 from tts_pipeline import produce
-from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError, SynthesisError
 from tts_pipeline.export import Tags
 from tts_pipeline.render import MemoryStore, RenderSettings, TakeFeed, render
-from tts_pipeline.segment import build_plan
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import build_plan
 from tts_pipeline.voices import load_profile
 
 TAKE_SECONDS = 1.0

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tts_pipeline.document import parse
-from tts_pipeline.segment import MAX_UTTERANCE_CHARS, build_plan, split_long
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import MAX_UTTERANCE_CHARS, build_plan, split_long
 from tts_pipeline.voices import Pauses
 
 

@@ -15,7 +15,6 @@ from tests.audio_tools import SR, click, decode, silence, tone, voiced_regions
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.export import Tags
 from tts_pipeline.produce import OutputOptions, produce
-from tts_pipeline.segment import Plan, PlanChapter, Utterance
 from tts_pipeline.stitch import ChapterMark, Placement, Timeline
 from tts_pipeline.subtitles import (
     CUE_MAX_CHARS,
@@ -28,6 +27,7 @@ from tts_pipeline.subtitles import (
     to_srt,
     to_vtt,
 )
+from tts_pipeline.text.segment import Plan, PlanChapter, Utterance
 
 PARAGRAPH = (
     "今天，我们在这里隆重庆祝第36个教师节。这次大会，分三个层面进行颁奖，就是要树立加快建设"

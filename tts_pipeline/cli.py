@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.segment import Plan
+from tts_pipeline.text.segment import Plan
 from tts_pipeline.voices import VoiceProfile
 
 app = typer.Typer(
@@ -172,7 +172,7 @@ JobsOpt = Annotated[
 def _fills(path: Path | None) -> object | None:
     if path is None:
         return None
-    from tts_pipeline.normalize import load_fills
+    from tts_pipeline.text.normalize import load_fills
 
     return load_fills(path)
 

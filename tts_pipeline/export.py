@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tts_pipeline.segment import Plan
 from tts_pipeline.stitch import Timeline
+from tts_pipeline.text.segment import Plan
 
 
 @dataclass(frozen=True)

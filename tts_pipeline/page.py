@@ -29,7 +29,7 @@ from tts_pipeline import overview
 from tts_pipeline.containers import FORMATS
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import write_text_atomic
-from tts_pipeline.segment import Plan
+from tts_pipeline.text.segment import Plan
 
 PAGE_SUFFIX = ".html"
 ASSETS = "page_assets"

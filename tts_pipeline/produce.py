@@ -26,7 +26,7 @@ from tts_pipeline import loudness as lufs
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import Tags, atomic_path, write_text_atomic
-from tts_pipeline.segment import Plan
+from tts_pipeline.text.segment import Plan
 
 # Sidecar files: output kind → file name suffix after the stem.
 SIDECARS = {

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 from tts_pipeline import containers, export, page, produce, subtitles
 from tts_pipeline.cache import TakeCache
-from tts_pipeline.document import Document, load_document
 from tts_pipeline.engines.base import Engine, SynthesisRequest, Take
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
-from tts_pipeline.normalize.fills import as_fill_map
-from tts_pipeline.segment import Plan, build_plan
+from tts_pipeline.text.document import Document, load_document
+from tts_pipeline.text.normalize.fills import as_fill_map
+from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
 
 

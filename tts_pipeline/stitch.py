@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tts_pipeline.engines.base import Take
-from tts_pipeline.segment import Plan
+from tts_pipeline.text.segment import Plan
 
 PROGRAMME_RATE = 24_000
 

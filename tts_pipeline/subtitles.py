@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tts_pipeline.engines.base import Boundary
-from tts_pipeline.segment import Plan, Utterance
 from tts_pipeline.stitch import Placement, Timeline
+from tts_pipeline.text.segment import Plan, Utterance
 
 CUE_MAX_CHARS = 24  # in Chinese characters; other characters count as half
 SENTENCE_ENDS = frozenset("。！？；!?;…")

@@ -21,11 +21,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from tts_pipeline.normalize import numbers
-from tts_pipeline.normalize.spans import Context, Edit, Rule
-from tts_pipeline.normalize.tables import DATA_DIR, alternation
+from tts_pipeline.text.normalize import numbers
+from tts_pipeline.text.normalize.spans import Context, Edit, Rule
+from tts_pipeline.text.normalize.tables import DATA_DIR, alternation
 
-PLACEHOLDER_LETTERS = "Xx×"
 # A star is a placeholder (*一中 → 某一中) when it opens a word: after the start, a space or
 # punctuation, and before anything but a space, punctuation or another star (so "**粗体**",
 # "a*b" and a lone "*" stay). Both sets hold only characters that no rewrite ever produces,
@@ -196,18 +195,6 @@ RULE = Rule("placeholders", CANDIDATE, _render_candidate)
 
 # A placeholder letter left in spoken text: X/x touching no Latin letter (and not X光), or any ×.
 _LEFTOVER = re.compile(r"(?<![A-Za-z])[Xx]+(?![A-Za-z])|×+|[Ｘｘ]+")
-
-
-def leftover_letters(spoken: str) -> list[str]:
-    """Placeholder letters still in ``spoken`` (empty for every normalizer output)."""
-    keep = keep_suffixes()
-    found: list[str] = []
-    for match in _LEFTOVER.finditer(spoken):
-        run = match.group(0)
-        if run in ("X", "x") and spoken.startswith(keep, match.end()):
-            continue
-        found.append(run)
-    return found
 
 
 _CN_NUMERAL = "零一二三四五六七八九十百千万亿两点"

@@ -27,9 +27,9 @@ import re
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from tts_pipeline.normalize import Normalized, PlaceholderHit, numbers, placeholders, tables
-from tts_pipeline.normalize.fills import FillCursor, FillMap, as_fill_map
-from tts_pipeline.normalize.spans import Context, Edit, Rule, Spans
+from tts_pipeline.text.normalize import Normalized, PlaceholderHit, numbers, placeholders, tables
+from tts_pipeline.text.normalize.fills import FillCursor, FillMap, as_fill_map
+from tts_pipeline.text.normalize.spans import Context, Edit, Rule, Spans
 
 # A number as written: 1,200 (ASCII separators in groups of three), 12, 12.5.
 NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"

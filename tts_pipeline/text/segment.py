@@ -9,8 +9,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from tts_pipeline.document import Document
-from tts_pipeline.normalize import PlaceholderHit, normalize_all
+from tts_pipeline.text.document import Document
+from tts_pipeline.text.normalize import PlaceholderHit, normalize_all
 from tts_pipeline.voices import Pauses
 
 # Utterances longer than this (characters) are split at sentence ends. Well under edge-tts's

@@ -1,4 +1,4 @@
-"""Data tables of the normalizer (tts_pipeline/normalize/data/): loaded once, read-only.
+"""Data tables of the normalizer (tts_pipeline/text/normalize/data/): loaded once, read-only.
 
 TSV files: ``#`` starts a comment line, columns are tab-separated, blank lines are ignored.
 """
