@@ -4,13 +4,21 @@ import multiprocessing
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import pytest
 
+from tests.cli_tools import cli
 from tts_pipeline import loudness as lufs
 from tts_pipeline import produce
-from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.export import Tags
+from tts_pipeline.synthesis.cache import (
+    CACHE_ENV,
+    TakeCache,
+    decode_take,
+    default_cache_dir,
+    encode_take,
+)
 from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import build_plan
 
@@ -38,8 +46,22 @@ def test_round_trip(tmp_path: Path) -> None:
     assert list(tmp_path.rglob("*.part")) == []
 
 
-def test_env_var_sets_default_location(isolated_cache: Path) -> None:
-    assert default_cache_dir() == isolated_cache
+def test_env_var_sets_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache opened without a location (as render and `cache info` open it) keeps its takes
+    where $TTS_PIPELINE_CACHE_DIR says; without it, in the user's cache folder."""
+    chosen = tmp_path / "elsewhere"
+    monkeypatch.setenv(CACHE_ENV, str(chosen))
+    TakeCache().put("ab" * 32, make_take())
+    assert sorted(p.relative_to(chosen) for p in chosen.rglob("*.take")) == [
+        Path("ab") / f"{'ab' * 32}.take"
+    ]
+    code, out, _ = cli("cache", "info")
+    assert code == 0
+    assert f"location: {chosen}\n" in out
+    assert "entries:  1\n" in out
+    monkeypatch.delenv(CACHE_ENV)
+    user_cache = Path(platformdirs.user_cache_dir("tts-pipeline"))
+    assert TakeCache().root == default_cache_dir() == user_cache / "takes"
 
 
 def test_truncated_or_corrupt_entries_are_discarded(tmp_path: Path) -> None:

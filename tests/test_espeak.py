@@ -17,7 +17,8 @@ from tts_pipeline.engines.base import SynthesisRequest, Take
 from tts_pipeline.engines.espeak import EspeakEngine, EspeakParams, parse_wav
 from tts_pipeline.engines.registry import get_engine
 from tts_pipeline.errors import EngineUnavailable, SettingsError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
 needs_espeak = pytest.mark.skipif(

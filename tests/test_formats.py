@@ -37,8 +37,9 @@ from tts_pipeline.errors import PipelineError, SettingsError
 from tts_pipeline.export import Tags
 from tts_pipeline.loudness import integrated_loudness
 from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.stitch import ChapterMark, Placement, Timeline, stream_pcm
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
 HOSTILE = 'Part = one; #2 \\ back "quoted" --> A&B <c>'

@@ -25,7 +25,8 @@ from tts_pipeline import overview, page
 from tts_pipeline import render as render_module
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
 HOSTILE = [

@@ -18,7 +18,8 @@ from tts_pipeline.engines.edge.endpoint import ENV_VAR
 from tts_pipeline.engines.local_zh.engine import LocalZhEngine
 from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.preview import builtin_sentence
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import apply_overrides, load_profile
 
 needs_espeak = pytest.mark.skipif(

@@ -15,7 +15,9 @@ from tts_pipeline import produce
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError, SynthesisError
 from tts_pipeline.export import Tags
-from tts_pipeline.render import MemoryStore, RenderSettings, TakeFeed, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.feed import TakeFeed
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import build_plan
 from tts_pipeline.voices import load_profile

@@ -18,13 +18,14 @@ from mutagen.mp4 import MP4
 
 from tests.cli_tools import cli
 from tests.fake_edge import PROXY_VARS, FakeEdgeService, Fault, clear_proxies
-from tts_pipeline.cache import TakeCache
 from tts_pipeline.engines.edge import engine as edge_module
 from tts_pipeline.engines.edge.endpoint import ENV_VAR
 from tts_pipeline.engines.edge.engine import EdgeEngine, EdgeOptions
 from tts_pipeline.engines.edge.retry import RetryPolicy
 from tts_pipeline.engines.registry import default_jobs
-from tts_pipeline.render import MemoryStore, RenderResult, RenderSettings, TakeStore, render
+from tts_pipeline.render import RenderResult, RenderSettings, render
+from tts_pipeline.synthesis.cache import TakeCache
+from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.voices import fallback_profile, load_profile
 
 # Tiny backoffs and timeouts: every fault costs milliseconds (a stall: the 2 s idle timeout).

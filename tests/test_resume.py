@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_render_e2e import decode_pcm
-from tts_pipeline.cache import TakeCache
+from tts_pipeline.synthesis.cache import TakeCache
 
 PARAGRAPHS = [
     "今天的会议很重要。",

@@ -7,7 +7,7 @@ import numpy as np
 
 from tests.audio_tools import SyntheticEngine, click, decode, noise, silence, voiced_regions
 from tts_pipeline.engines.base import Take
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.stitch import (
     PROGRAMME_RATE,
     TRIM_KEEP_SECONDS,
@@ -20,6 +20,7 @@ from tts_pipeline.stitch import (
     trim,
     voiced_bounds,
 )
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import build_plan
 from tts_pipeline.voices import Pauses, load_profile

@@ -20,7 +20,8 @@ from tts_pipeline.engines.edge.engine import EdgeEngine
 from tts_pipeline.engines.edge.voices import known_voice_names, validate_voice
 from tts_pipeline.engines.registry import ENGINE_NAMES, default_jobs, engine_for
 from tts_pipeline.errors import SettingsError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
     USER_VOICES_ENV,

@@ -650,7 +650,7 @@ def cache_info(cache_dir: CacheDirOpt = None) -> None:
     """Where the take cache is, how many takes it holds and their size."""
 
     def run() -> None:
-        from tts_pipeline.cache import TakeCache
+        from tts_pipeline.synthesis.cache import TakeCache
 
         info = TakeCache(cache_dir).info()
         out.print(f"location: {info.location}")
@@ -665,7 +665,7 @@ def cache_clear(cache_dir: CacheDirOpt = None) -> None:
     """Remove every cached take (the next render synthesizes everything again)."""
 
     def run() -> None:
-        from tts_pipeline.cache import TakeCache
+        from tts_pipeline.synthesis.cache import TakeCache
 
         removed = TakeCache(cache_dir).clear()
         out.print(f"removed {removed} takes")

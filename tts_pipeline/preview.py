@@ -19,13 +19,15 @@ from importlib import resources
 from pathlib import Path
 
 from tts_pipeline import produce
-from tts_pipeline.cache import TakeCache
 from tts_pipeline.engines.base import Engine, Take
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import InputError
 from tts_pipeline.export import Tags
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS
-from tts_pipeline.render import TakeStore, effective_loudness, ensure_writable_dir, synthesize_plan
+from tts_pipeline.render import effective_loudness, ensure_writable_dir
+from tts_pipeline.synthesis.cache import TakeCache
+from tts_pipeline.synthesis.run import synthesize_plan
+from tts_pipeline.synthesis.store import TakeStore
 from tts_pipeline.text.document import Chapter, Document, load_document
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile

@@ -3,119 +3,26 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from tts_pipeline import containers, export, page, produce, subtitles
-from tts_pipeline.cache import TakeCache
-from tts_pipeline.engines.base import Engine, SynthesisRequest, Take
+from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
-from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
+from tts_pipeline.errors import EngineUnavailable, PipelineError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
+from tts_pipeline.synthesis.cache import TakeCache
+from tts_pipeline.synthesis.fallback import FallbackUse, synthesize_with_fallback
+from tts_pipeline.synthesis.feed import TakeFeed
+from tts_pipeline.synthesis.progress import NoProgress, Progress
+from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.text.document import Document, load_document
 from tts_pipeline.text.normalize.fills import as_fill_map
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
-
-
-class Progress(Protocol):
-    """What the orchestration reports; the CLI draws it (rich), tests may ignore it."""
-
-    def stage(self, name: str) -> None: ...
-
-    def start(self, total: int, done: int) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-
-class NoProgress:
-    def stage(self, name: str) -> None:
-        pass
-
-    def start(self, total: int, done: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-
-class TakeStore(Protocol):
-    def get(self, key: str) -> Take | None: ...
-
-    def put(self, key: str, take: Take) -> None: ...
-
-
-class MemoryStore:
-    """Takes kept for the duration of one render."""
-
-    def __init__(self) -> None:
-        self._takes: dict[str, Take] = {}
-
-    def get(self, key: str) -> Take | None:
-        return self._takes.get(key)
-
-    def put(self, key: str, take: Take) -> None:
-        self._takes[key] = take
-
-
-class TakeFeed:
-    """Takes in plan order for the production thread, each as soon as it is stored.
-
-    The synthesis side says which keys the utterances have (``begin``, again when the fallback
-    voice changes some) and which keys are stored (``mark``); ``take(i)`` waits for
-    utterance ``i``'s take, or returns None once ``close`` says no more will come, or once
-    ``finish`` says synthesis is over and the take is not there (the production then stops
-    instead of waiting for ever).
-    """
-
-    def __init__(self, store: TakeStore) -> None:
-        self._store = store
-        self._changed = threading.Condition()
-        self._keys: list[str] | None = None
-        self._ready: set[str] = set()
-        self._closed = False
-        self._finished = False
-
-    def begin(self, keys: list[str], ready: Iterable[str]) -> None:
-        with self._changed:
-            self._keys = list(keys)
-            self._ready.update(ready)
-            self._changed.notify_all()
-
-    def mark(self, key: str) -> None:
-        with self._changed:
-            self._ready.add(key)
-            self._changed.notify_all()
-
-    def close(self) -> None:
-        with self._changed:
-            self._closed = True
-            self._changed.notify_all()
-
-    def finish(self) -> None:
-        """Synthesis is over: a take that is not ready now never will be."""
-        with self._changed:
-            self._finished = True
-            self._changed.notify_all()
-
-    def take(self, index: int) -> Take | None:
-        with self._changed:
-            while True:
-                if self._closed:
-                    return None
-                if self._keys is not None and self._keys[index] in self._ready:
-                    key = self._keys[index]
-                    break
-                if self._finished:
-                    return None
-                self._changed.wait()
-        return _stored(self._store, key)
 
 
 @dataclass(frozen=True)
@@ -165,15 +72,6 @@ class RenderResult:
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
 
 
-def take_key(engine_identity: str, spoken: str) -> str:
-    """Content address of a take: everything that shapes its sound, nothing else."""
-    digest = hashlib.sha256()
-    digest.update(engine_identity.encode("utf-8"))
-    digest.update(b"\x00")
-    digest.update(spoken.encode("utf-8"))
-    return digest.hexdigest()
-
-
 def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
     """Fill-in keys that matched nothing (typos) and lists longer than the document needs."""
     fill_map = as_fill_map(fills)
@@ -191,158 +89,6 @@ def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
 def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
     document: Document = load_document(path)
     return build_plan(document, voice.pauses, fills)
-
-
-def plan_keys(plan: Plan, engine: Engine, voice: VoiceProfile) -> list[str]:
-    """The take key of every utterance, in plan order."""
-    identity = engine.identity(voice)
-    return [take_key(identity, u.spoken) for u in plan.utterances]
-
-
-def missing_requests(
-    plan: Plan,
-    keys: list[str],
-    store: TakeStore,
-    indices: Iterable[int] | None = None,
-    found: Callable[[str], None] | None = None,
-) -> dict[str, SynthesisRequest]:
-    """Key → request for every distinct take not in ``store`` (in document order); ``found``
-    hears of each key that is there, as soon as it is checked."""
-    utterances = plan.utterances
-    missing: dict[str, SynthesisRequest] = {}
-    for i in range(len(keys)) if indices is None else indices:
-        key = keys[i]
-        if key in missing:
-            continue
-        if store.get(key) is None:
-            missing[key] = SynthesisRequest(index=i, text=utterances[i].spoken)
-        elif found is not None:
-            found(key)
-    return missing
-
-
-def run_engine(
-    engine: Engine,
-    voice: VoiceProfile,
-    missing: dict[str, SynthesisRequest],
-    keys: list[str],
-    store: TakeStore,
-    jobs: int,
-    progress: Progress,
-    stored: list[str] | None = None,
-    feed: TakeFeed | None = None,
-) -> None:
-    """Synthesize ``missing`` (requests go out in document order), storing each take the moment
-    it arrives (and telling ``feed``); ``stored`` collects the keys stored. Engine errors
-    propagate after every finished take has been stored."""
-    if not missing:
-        return
-    by_index = {r.index: key for key, r in missing.items()}
-    # Utterances that repeat a text share its take; count them when the take arrives.
-    repeats = {key: keys.count(key) for key in missing}
-    received: set[int] = set()
-    for index, take in engine.synthesize(list(missing.values()), voice, jobs):
-        received.add(index)
-        key = by_index[index]
-        store.put(key, take)
-        if stored is not None:
-            stored.append(key)
-        if feed is not None:
-            feed.mark(key)
-        progress.advance(repeats[key])
-    lost = sorted(set(by_index) - received)
-    if lost:  # an engine bug; without this check the render would wait for these takes
-        raise SynthesisError(
-            f"the {engine.name} engine ended without audio for {len(lost)} utterance(s) "
-            f"(first: utterance {lost[0]}); {len(received)} of {len(by_index)} finished and "
-            "are kept; rerun the same command to resume"
-        )
-
-
-def synthesize_plan(
-    plan: Plan,
-    engine: Engine,
-    voice: VoiceProfile,
-    store: TakeStore,
-    jobs: int = 1,
-    progress: Progress | None = None,
-) -> tuple[list[str], int]:
-    """Make sure every utterance has a take in ``store``. Returns (keys in plan order, count
-    synthesized now). Each take is stored the moment it arrives, so an interruption loses none."""
-    progress = progress or NoProgress()
-    keys = plan_keys(plan, engine, voice)
-    missing = missing_requests(plan, keys, store)
-    progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
-    run_engine(engine, voice, missing, keys, store, jobs, progress)
-    return keys, len(missing)
-
-
-def _count(keys: list[str], missing: dict[str, SynthesisRequest]) -> int:
-    """Utterances covered by the missing takes (repeated texts share one)."""
-    return sum(1 for key in keys if key in missing)
-
-
-@dataclass
-class _Synthesis:
-    keys: list[str]
-    synthesized: int
-    fallback_ids: tuple[str, ...] = ()
-    failure: PipelineError | None = None
-
-
-def _synthesize_with_fallback(
-    plan: Plan,
-    engine: Engine,
-    voice: VoiceProfile,
-    store: TakeStore,
-    jobs: int,
-    progress: Progress,
-    fallback: tuple[Engine, VoiceProfile] | None,
-    failure: PipelineError | None,
-    feed: TakeFeed | None = None,
-) -> _Synthesis:
-    """Every utterance a take: from the voice's engine, and (with a fallback) the ones it could
-    not deliver — all of them when ``failure`` says the engine is unreachable — from the
-    fallback voice. Without a fallback an engine failure propagates (finished takes are kept)."""
-    keys = plan_keys(plan, engine, voice)
-    if feed is not None:  # the production starts on the first cached takes at once
-        feed.begin(keys, ())
-    missing = missing_requests(plan, keys, store, found=feed.mark if feed else None)
-    progress.start(total=len(keys), done=len(keys) - _count(keys, missing))
-    stored: list[str] = []
-    if failure is None:
-        try:
-            run_engine(engine, voice, missing, keys, store, jobs, progress, stored, feed)
-        except SynthesisError as exc:
-            if fallback is None:
-                raise
-            failure = exc
-    if failure is None or fallback is None:
-        return _Synthesis(keys, len(missing))
-    fallback_engine, fallback_voice = fallback
-    progress.stage(f"Synthesizing with the fallback voice {fallback_voice.name}")
-    done = set(stored)
-    failed = [i for i, key in enumerate(keys) if key in missing and key not in done]
-    fallback_keys = plan_keys(plan, fallback_engine, fallback_voice)
-    for i in failed:
-        keys[i] = fallback_keys[i]
-    fallback_missing = missing_requests(plan, keys, store, failed)
-    if feed is not None:
-        feed.begin(keys, (keys[i] for i in failed if keys[i] not in fallback_missing))
-    progress.advance(len(failed) - _count([keys[i] for i in failed], fallback_missing))
-    run_engine(
-        fallback_engine,
-        fallback_voice,
-        fallback_missing,
-        keys,
-        store,
-        default_jobs(fallback_voice.engine),
-        progress,
-        stored,
-        feed,
-    )
-    ids = tuple(plan.utterances[i].id for i in failed)
-    return _Synthesis(keys, len(done) + len(fallback_missing), ids, failure)
 
 
 def render(
@@ -399,20 +145,12 @@ def render(
     progress.stage("Synthesizing")
     production.start()
     try:
-        synthesis = _synthesize_with_fallback(
+        synthesis = synthesize_with_fallback(
             plan, engine, voice, store, jobs, progress, fallback, unreachable, feed
         )
-    except BaseException as exc:
+    except BaseException:
         feed.close()  # the production stops and writes nothing
         production.abort()
-        if isinstance(exc, SynthesisError) and isinstance(store, MemoryStore):
-            # --no-cache: nothing survives this process
-            raise SynthesisError(
-                str(exc).replace(
-                    "finished and are kept; rerun the same command to resume",
-                    "finished but were not kept (--no-cache)",
-                )
-            ) from None
         raise
     feed.finish()
     keys, synthesized = synthesis.keys, synthesis.synthesized
@@ -440,8 +178,8 @@ def render(
         loudness=produced.loudness.to_json() if produced.loudness else None,
         tags=tags,
     )
-    if synthesis.fallback_ids and settings.fallback is not None:
-        mark_fallback(data, settings.fallback, synthesis.fallback_ids, synthesis.failure)
+    if synthesis.fallback is not None:
+        mark_fallback(data, synthesis.fallback)
     if settings.page:
         page.write_render_page(page_path, data, plan, produced.outputs.get("overview"))
     export.write_manifest(data, manifest_path)
@@ -461,11 +199,9 @@ def render(
             "stitch_export": t_end - t_synth,
         },
         jobs=jobs,
-        fallback_voice=settings.fallback.name
-        if synthesis.fallback_ids and settings.fallback
-        else None,
-        fallback_ids=synthesis.fallback_ids,
-        fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
+        fallback_voice=synthesis.fallback.voice.name if synthesis.fallback else None,
+        fallback_ids=synthesis.fallback.utterance_ids if synthesis.fallback else (),
+        fallback_reason=synthesis.fallback.reason if synthesis.fallback else None,
         warnings=fill_warnings(settings.fills, plan),
     )
 
@@ -496,19 +232,14 @@ def effective_loudness(target: float | None, voice: VoiceProfile) -> float | Non
     return target + voice.volume_db
 
 
-def mark_fallback(
-    data: dict[str, Any],
-    fallback: VoiceProfile,
-    ids: tuple[str, ...],
-    failure: PipelineError | None,
-) -> None:
+def mark_fallback(data: dict[str, Any], fallback: FallbackUse) -> None:
     """Say in the manifest which utterances the fallback voice spoke, and why."""
     data["fallback"] = {
-        "voice": fallback.to_dict(),
-        "reason": str(failure) if failure else None,
-        "utterances": list(ids),
+        "voice": fallback.voice.to_dict(),
+        "reason": fallback.reason,
+        "utterances": list(fallback.utterance_ids),
     }
-    chosen = set(ids)
+    chosen = set(fallback.utterance_ids)
     for entry in data.get("utterances", []):
         if entry.get("id") in chosen:
             entry["fallback"] = True
@@ -524,13 +255,3 @@ def ensure_writable_dir(directory: Path) -> None:
         raise PipelineError(
             f"cannot write to the output directory {directory}: {exc.strerror or exc}"
         ) from None
-
-
-def _stored(store: TakeStore, key: str) -> Take:
-    take = store.get(key)
-    if take is None:  # removed (cache clear) or damaged since it was stored: say so, no traceback
-        raise PipelineError(
-            f"a take ({key[:12]}) left the take cache during the render (another process "
-            "cleared it, or the file was damaged); run the same command again"
-        )
-    return take

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tts_pipeline.engines.edge.retry import ServiceStalled
-from tts_pipeline.errors import SettingsError, SynthesisError
+from tts_pipeline.errors import EngineStopped, SettingsError
 
 
 class IdleWatchdog:
@@ -75,18 +75,15 @@ async def until_done_or_stopped(tasks: list[asyncio.Task[None]], stopped: asynci
 
 @dataclass
 class BatchState:
-    """Counts of finished and failed utterances, and the decision to stop."""
+    """The failed utterances of a batch, and the decision to stop."""
 
-    total: int
     limit: int
-    finished: int = 0
     failures: list[tuple[int, str]] = field(default_factory=list)
     in_a_row: int = 0
     fatal: SettingsError | None = None
     stopped: asyncio.Event = field(default_factory=asyncio.Event)
 
     def record_success(self) -> None:
-        self.finished += 1
         self.in_a_row = 0
 
     def record_failure(self, index: int, reason: str) -> None:
@@ -106,20 +103,16 @@ class BatchState:
             raise self.fatal
         if not self.failures:
             return
-        kept = (
-            f"{self.finished} of {self.total} utterances finished and are kept; "
-            "rerun the same command to resume"
-        )
         last_index, last_reason = self.failures[-1]
         if self.stopped.is_set():
-            raise SynthesisError(
+            raise EngineStopped(
                 f"edge-tts failed {self.in_a_row} utterances in a row, stopped "
-                f"(last: utterance {last_index}: {last_reason}); {kept}"
+                f"(last: utterance {last_index}: {last_reason})"
             )
         first_index, first_reason = self.failures[0]
-        raise SynthesisError(
+        raise EngineStopped(
             f"edge-tts could not synthesize {len(self.failures)} utterance(s) "
-            f"(first: utterance {first_index}: {first_reason}); {kept}"
+            f"(first: utterance {first_index}: {first_reason})"
         )
 
 

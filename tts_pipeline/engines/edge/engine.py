@@ -21,7 +21,7 @@ Failures, and what becomes of them:
 * an unknown voice: the service answers with no audio and no error. ``check`` compares the voice
   with the voice list (SettingsError); during synthesis it surfaces as "no audio" failures, and
   the message says when the voice is not on the shipped list;
-* utterances that still fail → SynthesisError once ``max_consecutive_failures`` fail in a row, or
+* utterances that still fail → EngineStopped once ``max_consecutive_failures`` fail in a row, or
   at the end; every finished take has been yielded before.
 
 The service is unofficial (Microsoft Edge's read-aloud endpoint): it may change or disappear; the
@@ -143,7 +143,7 @@ class EdgeEngine:
         """Yield (index, take) in completion order, ``jobs`` requests in flight at a time.
 
         Settings are validated now (SettingsError before anything is sent). When utterances
-        fail for good, SynthesisError is raised after every finished take has been yielded.
+        fail for good, EngineStopped is raised after every finished take has been yielded.
         """
         validate_voice(voice)
         return self._iterate(list(requests), voice, max(1, int(jobs)))
@@ -179,7 +179,7 @@ class EdgeEngine:
         jobs: int,
         emit: Emit[tuple[int, Take]],
     ) -> None:
-        state = BatchState(total=len(requests), limit=self.options.max_consecutive_failures)
+        state = BatchState(limit=self.options.max_consecutive_failures)
         semaphore = asyncio.Semaphore(jobs)
 
         async def worker(request: SynthesisRequest) -> None:

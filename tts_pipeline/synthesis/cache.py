@@ -51,6 +51,8 @@ class CacheInfo:
 class TakeCache:
     """Takes on disk, addressed by key (a hex digest)."""
 
+    durable = True
+
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_cache_dir()
         self.discarded = 0  # corrupt entries found (and removed) while reading
