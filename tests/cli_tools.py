@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from tts_pipeline.cli import app
+from tts_pipeline.cli.app import app
 
 
 def cli(*args: str) -> tuple[int, str, str]:

@@ -8,10 +8,11 @@ import platformdirs
 import pytest
 
 from tests.cli_tools import cli
-from tts_pipeline import loudness as lufs
-from tts_pipeline import produce
+from tts_pipeline.audio import programme
+from tts_pipeline.audio.loudness.meter import measure_take
+from tts_pipeline.audio.programme import Production, ProgrammeOptions
 from tts_pipeline.engines.base import Boundary, Take
-from tts_pipeline.export import Tags
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import (
     CACHE_ENV,
     TakeCache,
@@ -139,7 +140,7 @@ def _measured_take(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
 def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: Path) -> None:
     cache = TakeCache(tmp_path)
     store = cache.measurements
-    measured = lufs.measure_take(_measured_take(), 24_000)
+    measured = measure_take(_measured_take(), 24_000)
     assert store.get("ab" * 32) is None
     store.put("ab" * 32, measured)
     back = store.get("ab" * 32)
@@ -147,9 +148,10 @@ def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: P
     assert back.own == measured.own and back.peak == measured.peak
     assert back.seconds == measured.seconds
     assert np.array_equal(back.blocks, measured.blocks)
-    silent = lufs.measure_take(np.zeros(24_000, dtype=np.float32), 24_000)
+    silent = measure_take(np.zeros(24_000, dtype=np.float32), 24_000)
     store.put("cd" * 32, silent)
-    assert store.get("cd" * 32).own == -np.inf  # type: ignore[union-attr]
+    back = store.get("cd" * 32)
+    assert back is not None and back.own == -np.inf
     # Garbage, a truncated file or another analysis version: measured again, never an error.
     store.path("ab" * 32).write_text('{"version": 1, "own": ', encoding="utf-8")
     assert store.get("ab" * 32) is None
@@ -170,17 +172,18 @@ def test_a_second_production_measures_nothing_and_writes_the_same_audio(
         for i in range(len(plan.utterances))
     ]
     calls = []
-    real = lufs.measure_take
     monkeypatch.setattr(
-        lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
+        programme,
+        "measure_take",
+        lambda samples, rate: calls.append(1) or measure_take(samples, rate),
     )
     memo = TakeCache(tmp_path / "cache").measurements
-    options = produce.OutputOptions(formats=("wav",), subtitles=False)
     outputs = []
     for run in ("cold", "warm"):
         calls.clear()
-        production = produce.Production(
-            plan, takes.__getitem__, tmp_path / run, "p", Tags("T"), options, memo=memo
+        targets = {"wav": tmp_path / run / "p.wav"}
+        production = Production(
+            plan, takes.__getitem__, targets, Tags("T"), ProgrammeOptions(), memo=memo
         )
         production.start().result()
         outputs.append((tmp_path / run / "p.wav").read_bytes())

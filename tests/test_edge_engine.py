@@ -568,3 +568,33 @@ def test_error_classification() -> None:
     assert classify(aiohttp.ServerDisconnectedError()) is Kind.TRANSIENT
     assert classify(ConnectionResetError()) is Kind.TRANSIENT
     assert classify(KeyError("bug")) is Kind.FATAL
+
+
+# ---------------------------------------------------------------------------------------------
+# The edge-tts internals we rely on
+
+
+def test_the_edge_tts_globals_we_set_are_the_ones_it_connects_to() -> None:
+    """engines/edge/endpoint.py points edge-tts at another server by setting two private module
+    globals (edge-tts has no option for it). Called without our engine, edge-tts itself must
+    reach the fake through them; a release that moves them fails here (pyproject.toml pins
+    edge-tts below 8 for that reason)."""
+    import edge_tts
+
+    from tts_pipeline.engines.edge.endpoint import use_endpoint
+
+    async def speak_and_list() -> tuple[int, int]:
+        audio = 0
+        communicate = edge_tts.Communicate("你好", "zh-CN-YunyangNeural", connect_timeout=5)
+        async with asyncio.timeout(20):
+            async for chunk in communicate.stream():
+                if chunk["type"] == "audio":
+                    audio += len(chunk["data"])
+            voices = await edge_tts.list_voices()
+        return audio, len(voices)
+
+    with FakeEdgeService(latency=0.0, speed=0.0) as service:
+        use_endpoint(normalize_endpoint(service.url))
+        audio, voices = asyncio.run(speak_and_list())
+        assert len(service.requests) == 1 and audio > 0
+        assert voices == len(service.voices)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tts_pipeline.cli import app
+from tts_pipeline.cli.app import app
 from tts_pipeline.engines.base import SynthesisRequest, Take
 from tts_pipeline.engines.espeak import EspeakEngine, EspeakParams, parse_wav
 from tts_pipeline.engines.registry import get_engine

@@ -27,18 +27,21 @@ from tests.audio_tools import (
     ebur128,
     ffmetadata,
     noise,
+    pcm_of,
     silence,
     tone,
     voiced_regions,
 )
-from tts_pipeline.containers import FORMATS, Cover, cue_unquote, encode, load_cover
+from tts_pipeline.audio.loudness.meter import integrated_loudness
+from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags
-from tts_pipeline.loudness import integrated_loudness
+from tts_pipeline.outputs.containers import FORMATS, encode
+from tts_pipeline.outputs.cover import Cover, load_cover
+from tts_pipeline.outputs.cue_sheet import cue_unquote
 from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
-from tts_pipeline.stitch import ChapterMark, Placement, Timeline, stream_pcm
 from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
@@ -320,7 +323,7 @@ def test_hostile_titles_round_trip_every_container(tmp_path: Path, fmt: str) -> 
     out = tmp_path / f"x.{FORMATS[fmt].extension}"
     tags = Tags(title="T = 1; #\\ x", artist="A\nB")
     takes = [tone(0.5) for _ in range(3)]
-    encode(stream_pcm(timeline, iter(takes)), timeline, tags, {fmt: out})
+    encode(pcm_of(timeline, takes), lambda: timeline, tags, {fmt: out}, sample_rate=SR)
     meta = ffmetadata(out)
     assert [c["title"] for c in meta.chapters] == NASTY
     assert [c["start_ms"] for c in meta.chapters] == [0, 500, 1000]
@@ -338,7 +341,7 @@ def test_failed_multi_format_encode_writes_nothing_and_keeps_old_files(tmp_path:
         raise RuntimeError("engine died")
 
     with pytest.raises(RuntimeError):
-        encode(broken(), timeline, Tags("t"), targets)
+        encode(broken(), lambda: timeline, Tags("t"), targets, sample_rate=SR)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mp3"]
     assert targets["mp3"].read_bytes() == b"previous good file"
 
@@ -355,7 +358,7 @@ def test_a_stop_after_the_last_chunk_keeps_no_file(tmp_path: Path) -> None:
         asked.append(sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")))
         raise KeyboardInterrupt
 
-    pcm = stream_pcm(timeline, iter([tone(0.5)] * 3))
+    pcm = pcm_of(timeline, [tone(0.5)] * 3)
     with pytest.raises(KeyboardInterrupt):
         encode(pcm, lambda: timeline, Tags("t"), targets, sample_rate=SR, before_keeping=stopped)
     assert asked == [["t.m4b"]]  # asked once, with only the previous file in place
@@ -367,8 +370,9 @@ def test_tagging_failure_is_one_error_and_leaves_nothing(tmp_path: Path) -> None
     timeline = _timeline()
     bad = Cover(b"\xff\xd8\xff" + b"\x00" * 10, "image/unknown")  # mutagen cannot file it
     with pytest.raises(PipelineError, match="tagging the m4b file failed"):
-        encode(stream_pcm(timeline, iter([tone(0.5)] * 3)), timeline, Tags("t"),
-               {"m4b": tmp_path / "t.m4b", "flac": tmp_path / "t.flac"}, cover=bad)  # fmt: skip
+        encode(pcm_of(timeline, [tone(0.5)] * 3), lambda: timeline, Tags("t"),
+               {"m4b": tmp_path / "t.m4b", "flac": tmp_path / "t.flac"}, cover=bad,
+               sample_rate=SR)  # fmt: skip
     assert list(tmp_path.iterdir()) == []
 
 
@@ -386,8 +390,16 @@ def test_all_formats_decode_to_the_same_programme(rendered) -> None:
 
 
 def test_replace_keeps_settings_validated(tmp_path: Path) -> None:
+    """Settings made from others with dataclasses.replace are checked and normalized again."""
     settings = RenderSettings(voice=load_profile(None), output_dir=tmp_path)
-    assert replace(settings, formats=("wav",)).formats == ("wav",)
+    assert replace(settings, formats=("WAV,mp3", "wav")).formats == ("wav", "mp3")
+    with pytest.raises(SettingsError, match="unknown format 'ogg'"):
+        replace(settings, formats=("ogg",))
+    with pytest.raises(SettingsError, match="between"):
+        replace(settings, loudness=3.0)
+    cover = replace(settings, cover=jpeg(tmp_path / "c.jpg")).cover_image
+    assert cover is not None and cover.mime == "image/jpeg"
+    assert replace(settings, author="A").cover_image is None
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,14 @@ from tts_pipeline.text.normalize import (
     load_fills,
     normalize,
     normalize_all,
-    zh,
 )
-from tts_pipeline.text.normalize.zh import RULE_ORDER, apply_rule_set, normalize_zh, rule_sets
+from tts_pipeline.text.normalize.zh import pipeline as zh
+from tts_pipeline.text.normalize.zh.pipeline import (
+    RULE_ORDER,
+    apply_rule_set,
+    normalize_zh,
+    rule_sets,
+)
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "normalize_zh_cases.tsv"

@@ -1,40 +1,54 @@
-"""Orchestration: plan → synthesize (progress, takes kept as they arrive) → stitch → export."""
+"""Orchestration: plan → synthesis → audio → outputs.
+
+The programme is made while the takes are synthesized: each take is trimmed, levelled and
+encoded as soon as it and every take before it exist (``audio.programme``), so when synthesis
+ends only the chapters and the files beside the audio remain (``outputs.sidecars``).
+"""
 
 from __future__ import annotations
 
 import datetime
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from tts_pipeline import containers, export, page, produce, subtitles
+from tts_pipeline.audio.loudness.leveller import (
+    DEFAULT_TARGET_LUFS,
+    DEFAULT_TRUE_PEAK_DBTP,
+    check_target,
+)
+from tts_pipeline.audio.programme import Production, ProgrammeOptions
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError
-from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
+from tts_pipeline.outputs.containers import DEFAULT_FORMATS, parse_formats
+from tts_pipeline.outputs.cover import Cover, load_cover
+from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
+from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import TakeCache
-from tts_pipeline.synthesis.fallback import FallbackUse, synthesize_with_fallback
+from tts_pipeline.synthesis.fallback import synthesize_with_fallback
 from tts_pipeline.synthesis.feed import TakeFeed
 from tts_pipeline.synthesis.progress import NoProgress, Progress
 from tts_pipeline.synthesis.store import MemoryStore, TakeStore
-from tts_pipeline.text.document import Document, load_document
-from tts_pipeline.text.normalize.fills import as_fill_map
+from tts_pipeline.text.document import load_document
+from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.segment import Plan, build_plan
-from tts_pipeline.voices import VoiceProfile
+from tts_pipeline.voices import VoiceProfile, load_profile
 
 
 @dataclass(frozen=True)
 class RenderSettings:
-    voice: VoiceProfile
-    output_dir: Path
-    jobs: int | None = None  # None: the engine's default (engines.default_jobs)
-    fills: Any | None = None
-    cache_dir: Path | None = None
+    """How to render. Every value is checked here, so a bad one fails before any synthesis."""
+
+    voice: VoiceProfile = field(default_factory=lambda: load_profile(None))
+    output_dir: Path = Path("output")
+    jobs: int | None = None  # None: the engine's default (engines.registry.default_jobs)
+    fills: Fills | None = None  # values for the template's placeholders
+    cache_dir: Path | None = None  # None: the user cache folder (or $TTS_PIPELINE_CACHE_DIR)
     use_cache: bool = True
-    # Output (issue 6). Checked here, so a bad value fails before any synthesis.
-    formats: tuple[str, ...] = containers.DEFAULT_FORMATS
+    # Format names, or comma-separated lists of them (as --format takes them).
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     loudness: float | None = DEFAULT_TARGET_LUFS  # LUFS; None: no normalization
     true_peak: float = DEFAULT_TRUE_PEAK_DBTP  # dBTP ceiling
     author: str | None = None  # default: the voice's display name
@@ -44,20 +58,20 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
-    cover_image: containers.Cover | None = field(default=None, init=False, repr=False)
+    cover_image: Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "formats", containers.parse_formats(self.formats))
+        object.__setattr__(self, "formats", parse_formats(self.formats))
         if self.loudness is not None:
-            object.__setattr__(self, "loudness", parse_target(self.loudness))
+            object.__setattr__(self, "loudness", check_target(self.loudness))
         if self.cover is not None:
-            object.__setattr__(self, "cover_image", containers.load_cover(self.cover))
+            object.__setattr__(self, "cover_image", load_cover(self.cover))
 
 
 @dataclass(frozen=True)
 class RenderResult:
-    outputs: dict[str, Path]
-    duration: float
+    outputs: dict[str, Path]  # kind → file, every file written
+    duration: float  # seconds of audio
     utterances: int
     synthesized: int
     reused: int
@@ -72,39 +86,31 @@ class RenderResult:
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
 
 
-def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
-    """Fill-in keys that matched nothing (typos) and lists longer than the document needs."""
-    fill_map = as_fill_map(fills)
-    if not fill_map:
-        return ()
-    texts = [u.text for u in plan.utterances]
-    warnings = [f"fill-in {key!r} matches no placeholder" for key in fill_map.unused(texts)]
-    warnings += [
-        f"fill-in {key!r} has {extra} more value(s) than occurrences"
-        for key, extra in fill_map.surplus(texts).items()
-    ]
-    return tuple(warnings)
-
-
-def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
-    document: Document = load_document(path)
-    return build_plan(document, voice.pauses, fills)
+def plan(source: Path | str, voice: VoiceProfile | None = None, fills: Fills | None = None) -> Plan:
+    """What will be spoken, without synthesizing: the document read and cleaned, its title and
+    chapters, its utterances with the spoken text and the pause after each."""
+    pauses = (voice or load_profile(None)).pauses
+    return build_plan(load_document(Path(source)), pauses, fills)
 
 
 def render(
-    source: Path,
-    settings: RenderSettings,
+    source: Path | str,
+    settings: RenderSettings | None = None,
+    *,
     store: TakeStore | None = None,
     progress: Progress | None = None,
     engine: Engine | None = None,
 ) -> RenderResult:
+    """Render ``source`` (a text file) to audio and the files beside it. ``store`` holds the
+    takes (default: the take cache), ``engine`` replaces the voice's engine (tests)."""
     t0 = time.perf_counter()
+    source, settings = Path(source), settings or RenderSettings()
     progress = progress or NoProgress()
     if store is None:
         store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
-    plan = plan_document(source, voice, settings.fills)
+    speech = plan(source, voice, settings.fills)
     engine = engine or engine_for(voice)
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
@@ -117,96 +123,80 @@ def render(
         unreachable = exc  # the fallback voice speaks everything not cached yet
     if fallback is not None:
         fallback[0].check(fallback[1])
-    ensure_writable_dir(settings.output_dir)
+    ensure_writable(settings.output_dir)
+    layout = OutputLayout(settings.output_dir, source.stem)
     jobs = settings.jobs or default_jobs(voice.engine)
-    out_dir = settings.output_dir
-    manifest_path = out_dir / f"{source.stem}.manifest.json"
-    tags = export.Tags(
-        title=plan.title,
+    tags = Tags(
+        title=speech.title,
         artist=settings.author or voice.display_name,
         date=settings.date or datetime.date.today().isoformat(),
-        language=plan.language,
+        language=speech.language,
         comment="Narrated with tts-pipeline",
     )
-    options = produce.OutputOptions(
-        formats=settings.formats,
-        loudness=effective_loudness(settings.loudness, voice),
+    options = ProgrammeOptions(
+        loudness=voice.loudness_target(settings.loudness),
         true_peak=settings.true_peak,
         cover=settings.cover_image,
-        subtitles=settings.subtitles,
         overview=settings.page,
     )
-    # The programme is made while the takes are synthesized: each take is levelled and encoded
-    # as soon as it and every take before it exist.
     feed = TakeFeed(store)
     memo = store.measurements if isinstance(store, TakeCache) else None
-    production = produce.Production(plan, feed.take, out_dir, source.stem, tags, options, memo=memo)
+    targets = layout.audio(settings.formats)
+    production = Production(speech, feed.take, targets, tags, options, memo=memo)
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     production.start()
     try:
         synthesis = synthesize_with_fallback(
-            plan, engine, voice, store, jobs, progress, fallback, unreachable, feed
+            speech, engine, voice, store, jobs, progress, fallback, unreachable, feed
         )
     except BaseException:
         feed.close()  # the production stops and writes nothing
         production.abort()
         raise
     feed.finish()
-    keys, synthesized = synthesis.keys, synthesis.synthesized
     t_synth = time.perf_counter()
-
     try:
-        _follow(production, len(plan.utterances), progress)
-        produced = production.result()
+        _follow(production, len(speech.utterances), progress)
+        programme = production.result()
     except BaseException:
         production.cancel()  # Ctrl-C while finishing: no partial file is left behind
         raise
-    timeline = produced.timeline
-    page_path = out_dir / f"{source.stem}{page.PAGE_SUFFIX}"
-    pages = {"page": page_path} if settings.page else {}
-    result_outputs = {**produced.outputs, **pages, "manifest": manifest_path}
-    data = export.manifest(
-        plan,
-        timeline,
+    outputs, _ = write_sidecars(
+        layout,
+        speech,
+        programme,
+        tags,
+        Sidecars(subtitles=settings.subtitles, page=settings.page),
         source=source.name,
-        outputs={kind: path.name for kind, path in result_outputs.items()},
-        voice=voice.to_dict(),
-        engine=voice.engine,
-        takes=produce.take_details(produced, plan),
-        cues=subtitles.cues_json(produced.cues, timeline),
-        loudness=produced.loudness.to_json() if produced.loudness else None,
-        tags=tags,
+        voice=voice,
+        fallback=synthesis.fallback,
     )
-    if synthesis.fallback is not None:
-        mark_fallback(data, synthesis.fallback)
-    if settings.page:
-        page.write_render_page(page_path, data, plan, produced.outputs.get("overview"))
-    export.write_manifest(data, manifest_path)
     t_end = time.perf_counter()
+    count, used = len(synthesis.keys), synthesis.fallback
     return RenderResult(
-        outputs=result_outputs,
-        duration=timeline.duration,
-        utterances=len(keys),
-        synthesized=synthesized,
-        reused=len(keys) - synthesized,
+        outputs=outputs,
+        duration=programme.timeline.duration,
+        utterances=count,
+        synthesized=synthesis.synthesized,
+        reused=count - synthesis.synthesized,
         synthesis_seconds=t_synth - t_plan,
         wall_seconds=t_end - t0,
-        characters=sum(len(u.spoken) for u in plan.utterances),
+        characters=sum(len(u.spoken) for u in speech.utterances),
         timings={
             "plan": t_plan - t0,
             "synthesis": t_synth - t_plan,
             "stitch_export": t_end - t_synth,
         },
         jobs=jobs,
-        fallback_voice=synthesis.fallback.voice.name if synthesis.fallback else None,
-        fallback_ids=synthesis.fallback.utterance_ids if synthesis.fallback else (),
-        fallback_reason=synthesis.fallback.reason if synthesis.fallback else None,
-        warnings=fill_warnings(settings.fills, plan),
+        fallback_voice=used.voice.name if used else None,
+        fallback_ids=used.utterance_ids if used else (),
+        fallback_reason=used.reason if used else None,
+        warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances]),
     )
 
 
-def _follow(production: produce.Production, total: int, progress: Progress) -> None:
+def _follow(production: Production, total: int, progress: Progress) -> None:
     """A second bar while the production catches up with synthesis (a re-render from the cache
     spends all its time here)."""
     if production.wait(0.2):
@@ -222,36 +212,3 @@ def _follow(production: produce.Production, total: int, progress: Progress) -> N
             seen = now
     if total > seen:
         progress.advance(total - seen)
-
-
-def effective_loudness(target: float | None, voice: VoiceProfile) -> float | None:
-    """The loudness target with the voice's volume applied: normalization would otherwise undo
-    the engine's gain, and ``volume`` must change the result on every engine ("-50%" → -6 dB)."""
-    if target is None:
-        return None
-    return target + voice.volume_db
-
-
-def mark_fallback(data: dict[str, Any], fallback: FallbackUse) -> None:
-    """Say in the manifest which utterances the fallback voice spoke, and why."""
-    data["fallback"] = {
-        "voice": fallback.voice.to_dict(),
-        "reason": fallback.reason,
-        "utterances": list(fallback.utterance_ids),
-    }
-    chosen = set(fallback.utterance_ids)
-    for entry in data.get("utterances", []):
-        if entry.get("id") in chosen:
-            entry["fallback"] = True
-
-
-def ensure_writable_dir(directory: Path) -> None:
-    """Fail before synthesis, not after it, when the output cannot be written."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tts-pipeline-probe-"):
-            pass
-    except OSError as exc:
-        raise PipelineError(
-            f"cannot write to the output directory {directory}: {exc.strerror or exc}"
-        ) from None

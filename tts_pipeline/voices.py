@@ -24,6 +24,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -81,6 +82,24 @@ class VoiceProfile:
         if self.endpoint is not None:
             validate_endpoint(self.endpoint)
 
+    @classmethod
+    def load(cls, name_or_path: str | Path | None = None) -> VoiceProfile:
+        """A preset by name (the user's presets first), a preset file, or an edge-tts voice short
+        name such as zh-CN-YunyangNeural; None: the default voice."""
+        return load_profile(None if name_or_path is None else str(name_or_path))
+
+    def with_settings(
+        self,
+        *,
+        rate: str | None = None,
+        pitch: str | None = None,
+        volume: str | None = None,
+        pauses: Mapping[str, str | float] | None = None,
+    ) -> VoiceProfile:
+        """This voice with other settings ("+10%", "+20Hz", "-20%"; pauses in seconds by kind:
+        title, sentence, paragraph, chapter), each checked."""
+        return apply_overrides(self, rate=rate, pitch=pitch, volume=volume, pauses=pauses)
+
     @property
     def rate_ratio(self) -> float:
         """Speaking speed as a factor: "+10%" → 1.1."""
@@ -99,6 +118,12 @@ class VoiceProfile:
         """The volume as a gain in dB ("-50%" → -6.0), at least MIN_VOLUME_DB."""
         ratio = self.volume_ratio
         return max(MIN_VOLUME_DB, 20.0 * math.log10(ratio)) if ratio > 0 else MIN_VOLUME_DB
+
+    def loudness_target(self, target: float | None) -> float | None:
+        """A loudness target with this voice's volume applied: normalization would otherwise
+        undo the engine's gain, and ``volume`` must change the result on every engine ("-50%"
+        → -6 dB). None (no normalization) stays None."""
+        return None if target is None else target + self.volume_db
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -272,7 +297,7 @@ def apply_overrides(
     rate: str | None = None,
     pitch: str | None = None,
     volume: str | None = None,
-    pauses: dict[str, str | float] | None = None,
+    pauses: Mapping[str, str | float] | None = None,
 ) -> VoiceProfile:
     """The profile with command-line settings on top (each validated: one clear line if not)."""
     changes: dict[str, Any] = {}

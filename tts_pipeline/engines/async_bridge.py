@@ -15,12 +15,25 @@ import contextlib
 import queue
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 Emit = Callable[[T], None]
 
-_ITEM, _ERROR, _DONE = "item", "error", "done"
+
+@dataclass(frozen=True)
+class _Item(Generic[T]):
+    value: T
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+class _Done:
+    """The job finished."""
 
 
 class BackgroundRun(Generic[T]):
@@ -38,10 +51,10 @@ class BackgroundRun(Generic[T]):
         stop_timeout: float = 10.0,
     ) -> None:
         self._job = job
-        self._results: queue.Queue[tuple[str, object]] = queue.Queue()
+        self._results: queue.Queue[_Item[T] | _Failed | _Done] = queue.Queue()
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[Any] | None = None
         self._poll = poll_seconds
         self._stop_timeout = stop_timeout
         self._thread = threading.Thread(target=self._thread_main, name=name, daemon=True)
@@ -57,15 +70,15 @@ class BackgroundRun(Generic[T]):
         while True:
             try:
                 # A timeout keeps the wait interruptible by Ctrl-C on every platform.
-                kind, payload = self._results.get(timeout=self._poll)
+                message = self._results.get(timeout=self._poll)
             except queue.Empty:
                 if not self._thread.is_alive() and self._results.empty():
                     raise RuntimeError("the edge-tts worker ended without a result") from None
                 continue
-            if kind == _ITEM:
-                yield payload  # type: ignore[misc]
-            elif kind == _ERROR:
-                raise payload  # type: ignore[misc]
+            if isinstance(message, _Item):
+                yield message.value
+            elif isinstance(message, _Failed):
+                raise message.error
             else:
                 return
 
@@ -85,23 +98,23 @@ class BackgroundRun(Generic[T]):
         try:
             asyncio.run(self._main())
         except BaseException as error:  # handed to the consuming thread
-            self._results.put((_ERROR, error))
+            self._results.put(_Failed(error))
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()  # type: ignore[assignment]
+        self._task = asyncio.current_task()
         self._ready.set()
         try:
             await self._job(self._emit)
         except asyncio.CancelledError:
             return  # stop() asked for it; nobody is listening any more
         except Exception as error:
-            self._results.put((_ERROR, error))
+            self._results.put(_Failed(error))
             return
-        self._results.put((_DONE, None))
+        self._results.put(_Done())
 
     def _emit(self, item: T) -> None:
-        self._results.put((_ITEM, item))
+        self._results.put(_Item(item))
 
 
 def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:

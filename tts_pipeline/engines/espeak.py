@@ -106,10 +106,12 @@ class EspeakEngine:
 
     def identity(self, voice: VoiceProfile) -> str:
         params = EspeakParams.from_voice(voice)
-        return (
-            f"{ENGINE_NAME} v{ENGINE_VERSION}; {_program_version(self.program())}; "
-            f"voice {voice.voice} {' '.join(params.options())}"
-        )
+        return f"{self.version()}; voice {voice.voice} {' '.join(params.options())}"
+
+    def version(self) -> str:
+        """This engine and the espeak-ng program it runs (EngineUnavailable if it is not
+        installed)."""
+        return f"{ENGINE_NAME} v{ENGINE_VERSION}; {_program_version(self.program())}"
 
     def check(self, voice: VoiceProfile) -> None:
         EspeakParams.from_voice(voice)

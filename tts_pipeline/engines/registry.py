@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.workers import available_cores
-from tts_pipeline.errors import SettingsError
+from tts_pipeline.errors import PipelineError, SettingsError
 
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
@@ -48,3 +49,24 @@ def default_jobs(engine: str) -> int:
     """How many utterances an engine synthesizes at once by default."""
     jobs = DEFAULT_JOBS.get(engine)
     return jobs if jobs is not None else available_cores()
+
+
+def engine_versions() -> dict[str, str]:
+    """Engine name → what its sound depends on besides the voice (``tts-pipeline --version``),
+    or why it cannot run here."""
+    from tts_pipeline.engines.edge.engine import EdgeEngine
+    from tts_pipeline.engines.espeak import EspeakEngine
+    from tts_pipeline.engines.local_zh.engine import LocalZhEngine
+
+    describe: dict[str, Callable[[], str]] = {
+        "local-zh": lambda: LocalZhEngine().version(),
+        "edge": lambda: EdgeEngine().version(),
+        "espeak": lambda: EspeakEngine().version(),
+    }
+    versions: dict[str, str] = {}
+    for name, version in describe.items():
+        try:
+            versions[name] = version()
+        except PipelineError as exc:
+            versions[name] = f"unavailable ({exc})"
+    return versions

@@ -132,7 +132,7 @@ def run_in_workers(
             busy = {worker.conn: worker for worker in workers if worker.in_flight}
             if not busy:
                 return
-            ready = wait(list(busy), answer_timeout)
+            ready = [c for c in wait(list(busy), answer_timeout) if isinstance(c, Connection)]
             if not ready:
                 raise WorkerError(f"no worker process answered for {answer_timeout:.0f} s")
             for conn in ready:

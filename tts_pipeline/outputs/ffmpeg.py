@@ -17,7 +17,8 @@ from tts_pipeline.errors import PipelineError
 
 def ffmpeg_exe() -> str:
     """The ffmpeg binary inside the imageio-ffmpeg wheel."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
 
 
 # PCM chunks (a take, or a pause) produced ahead of what ffmpeg has read: the next takes are

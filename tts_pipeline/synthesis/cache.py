@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from tts_pipeline.atomic import write_text_atomic
+from tts_pipeline.audio.loudness.meter import MEASUREMENT_VERSION, TakeLoudness
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.export import write_text_atomic
-from tts_pipeline.loudness import MEASUREMENT_VERSION, TakeLoudness
 
 CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"

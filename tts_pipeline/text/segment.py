@@ -88,9 +88,6 @@ class Plan:
             ],
         }
 
-    def placeholder_details(self) -> list[dict[str, Any]]:
-        return [asdict(p) for p in self.placeholders]
-
 
 def split_long(text: str, limit: int = MAX_UTTERANCE_CHARS) -> list[str]:
     """Split text longer than ``limit`` at sentence ends; a longer sentence at clause marks;

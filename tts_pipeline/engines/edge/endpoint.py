@@ -67,8 +67,9 @@ def voice_list_url(endpoint: str | None) -> str:
 
 def use_endpoint(endpoint: str | None) -> None:
     """Point edge-tts at ``endpoint`` (or back at the real service when None)."""
-    edge_tts.communicate.WSS_URL = endpoint or DEFAULT_WSS_URL
-    edge_tts.voices.VOICE_LIST = voice_list_url(endpoint)
+    # Private globals (copies of edge_tts.constants, read at each request), so not exported.
+    vars(edge_tts.communicate)["WSS_URL"] = endpoint or DEFAULT_WSS_URL
+    vars(edge_tts.voices)["VOICE_LIST"] = voice_list_url(endpoint)
 
 
 def describe_endpoint(endpoint: str | None) -> str:

@@ -131,6 +131,10 @@ class EdgeEngine:
             parts.append(f"endpoint={describe_endpoint(self.endpoint)}")
         return "|".join(parts)
 
+    def version(self) -> str:
+        """The edge-tts client (the voices themselves are the service's)."""
+        return f"edge-tts {_edge_tts_version()}"
+
     def check(self, voice: VoiceProfile) -> None:
         """Validate the settings, then make one tiny real request (bounded by
         ``preflight_timeout``) so an unreachable service fails before any synthesis."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -40,7 +41,8 @@ _KEPT_FIELDS = ("ShortName", "Locale", "Gender", "FriendlyName", "VoiceTag", "St
 @cache
 def _snapshot_document() -> dict[str, Any]:
     text = resources.files("tts_pipeline").joinpath("data/edge_voices.json").read_text("utf-8")
-    return json.loads(text)
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def snapshot_voices() -> list[dict[str, Any]]:
@@ -108,7 +110,7 @@ def _locale_matches(voice_locale: str, wanted: str | None) -> bool:
     return voice_locale == wanted or voice_locale.startswith(wanted + "-")
 
 
-def _trim(voice: dict[str, Any]) -> dict[str, Any]:
+def _trim(voice: Mapping[str, Any]) -> dict[str, Any]:
     return {key: voice[key] for key in _KEPT_FIELDS if key in voice}
 
 

@@ -92,7 +92,7 @@ def add_f0_offset_input(model: Any) -> None:
     def op_name(k: int) -> str:
         code = model.operatorCodes[graph.operators[k].opcodeIndex]
         number = max(code.builtinCode, code.deprecatedBuiltinCode)
-        return next(n for n, v in vars(schema.BuiltinOperator).items() if v == number)
+        return str(next(n for n, v in vars(schema.BuiltinOperator).items() if v == number))
 
     # f0_ratios → RESHAPE → MUL(predicted f0, ratio) → the f0 embedding
     reshape = [k for k in consumers(ratio_input) if op_name(k) == "RESHAPE"]

@@ -205,11 +205,13 @@ class LocalZhEngine:
 
     def identity(self, voice: VoiceProfile) -> str:
         params = VoiceParams.from_voice(voice)
+        return f"{self.version()}; voice {VOICE} {params.describe()}"
+
+    def version(self) -> str:
+        """What the sound depends on besides the voice: this engine, its models, its front
+        end."""
         digest = files_digest(self._model_files())
-        return (
-            f"{ENGINE_NAME} v{ENGINE_VERSION}; models sha256:{digest[:16]}; "
-            f"{frontend_version()}; voice {VOICE} {params.describe()}"
-        )
+        return f"{ENGINE_NAME} v{ENGINE_VERSION}; models sha256:{digest[:16]}; {frontend_version()}"
 
     def check(self, voice: VoiceProfile) -> None:
         if voice.voice != VOICE:
@@ -368,5 +370,6 @@ def _apply_gain(audio: np.ndarray, gain: float) -> np.ndarray:
     if peak * gain > PEAK_LIMIT:
         gain = PEAK_LIMIT / peak
     if gain == 1.0:
-        return np.clip(audio, -1.0, 1.0)
+        clipped: np.ndarray = np.clip(audio, -1.0, 1.0)
+        return clipped
     return np.clip(audio * np.float32(gain), -1.0, 1.0).astype(np.float32)

@@ -236,11 +236,13 @@ def fuse_dilated_convs(g: Graph) -> int:
             continue
         _, squeeze, conv, expand, s2b = chain
         block = g.const(int(s2b.inputs[1]))
+        same_block = g.const(int(b2s.inputs[1]))
         options = conv.builtinOptions
         if (
             block is None
+            or same_block is None
             or block.shape != (1,)
-            or not np.array_equal(g.const(int(b2s.inputs[1])), block)
+            or not np.array_equal(same_block, block)
             or int(b2s.inputs[2]) != int(s2b.inputs[2])  # crops are the paddings
             or options.padding != g.schema.Padding.VALID
             or (options.dilationWFactor, options.strideW, options.strideH) != (1, 1, 1)

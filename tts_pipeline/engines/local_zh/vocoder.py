@@ -84,7 +84,7 @@ def cut_vocoder(content: bytes) -> tuple[bytes, PqmfSynthesis]:
     def name(op: Any) -> str:
         code = model.operatorCodes[op.opcodeIndex]
         number = max(code.builtinCode, code.deprecatedBuiltinCode)
-        return next(k for k, v in vars(schema.BuiltinOperator).items() if v == number)
+        return str(next(k for k, v in vars(schema.BuiltinOperator).items() if v == number))
 
     def const(tensor: int) -> np.ndarray:
         t = graph.tensors[tensor]

@@ -44,7 +44,7 @@ class Normalized:
 def normalize(text: str, language: str = "zh-CN", fills: object | None = None) -> Normalized:
     """Normalize ``text`` for the given language (only Chinese has rules so far)."""
     if language.lower().startswith("zh"):
-        from tts_pipeline.text.normalize.zh import normalize_zh
+        from tts_pipeline.text.normalize.zh.pipeline import normalize_zh
 
         return normalize_zh(text, fills=fills)
     return Normalized(original=text, spoken=text)
@@ -60,7 +60,7 @@ def normalize_all(
     gets the i-th value. ``fills`` is a FillMap (see ``load_fills``), a plain mapping, or None.
     """
     if language.lower().startswith("zh"):
-        from tts_pipeline.text.normalize.zh import normalize_zh_all
+        from tts_pipeline.text.normalize.zh.pipeline import normalize_zh_all
 
         return normalize_zh_all(texts, fills=fills)
     return [Normalized(original=text, spoken=text) for text in texts]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -149,6 +149,24 @@ def load_fills(path: Path) -> FillMap:
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"fills file {path} is not valid TOML: {error}") from None
     return FillMap.from_mapping(data, source=f"fills file {path}")
+
+
+# Fill-ins as the API takes them: a FillMap, or a plain mapping as TOML would give.
+Fills = FillMap | Mapping[str, object]
+
+
+def fill_warnings(fills: Fills | None, texts: Sequence[str]) -> tuple[str, ...]:
+    """Fill-in keys that matched nothing in ``texts`` (typos) and lists longer than the document
+    needs."""
+    fill_map = as_fill_map(fills)
+    if not fill_map:
+        return ()
+    warnings = [f"fill-in {key!r} matches no placeholder" for key in fill_map.unused(texts)]
+    warnings += [
+        f"fill-in {key!r} has {extra} more value(s) than occurrences"
+        for key, extra in fill_map.surplus(texts).items()
+    ]
+    return tuple(warnings)
 
 
 def as_fill_map(fills: object | None) -> FillMap | None:

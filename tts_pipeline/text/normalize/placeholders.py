@@ -157,7 +157,8 @@ def _mou(folded: str) -> str:
 
 
 def _render(template: str, token: str, folded: str, before: str, after: str) -> str:
-    digits = re.match(r"[0-9]*", folded).group(0)  # type: ignore[union-attr]
+    leading = re.match(r"[0-9]*", folded)  # (matches always, if only the empty string)
+    digits = leading.group(0) if leading else ""
     zeros = len(folded) - len(folded.rstrip("X"))
     values = {
         "token": token,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from tts_pipeline.engines.local_zh.frontend.symbols import split_tone, to_baker
 
@@ -115,7 +116,7 @@ def default_overrides() -> Overrides:
 
 
 @cache
-def _tokenizer():  # -> jieba.Tokenizer (jieba has no type hints)
+def _tokenizer() -> Any:  # a jieba.Tokenizer (jieba has no type hints)
     with warnings.catch_warnings():
         # jieba's regular expressions have invalid escapes: compiling them warns (a
         # SyntaxWarning on the user's terminal from Python 3.12 on) about code that is not ours.
@@ -159,10 +160,9 @@ def _phrase_reading(phrase: str) -> tuple[str, ...] | None:
     entry = PHRASES_DICT.get(phrase)
     if not entry or len(entry) != len(phrase):
         return None
-    readings = tuple(_tone3(to_tone3(p[0], neutral_tone_with_five=True)) for p in entry)
-    if any(r is None for r in readings):
-        return None
-    return readings  # type: ignore[return-value]  # None was ruled out just above
+    readings = [_tone3(to_tone3(p[0], neutral_tone_with_five=True)) for p in entry]
+    sayable = tuple(r for r in readings if r is not None)
+    return sayable if len(sayable) == len(readings) else None
 
 
 def word_syllables(word: str, overrides: Overrides) -> tuple[Syllable, ...]:

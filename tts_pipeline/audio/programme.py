@@ -1,11 +1,13 @@
-"""Takes → finished files: trim, time, level, encode every format once, write the sidecars.
+"""Takes → the programme: trimmed, placed, levelled and encoded in every format, in one pass.
 
-One pass, one take at a time, while the takes are still being synthesized: a Production runs in
-a thread of its own and takes utterance after utterance in plan order as soon as its take exists
+One take at a time, while the takes are still being synthesized: a Production runs in a thread
+of its own and takes utterance after utterance in plan order as soon as its take exists
 (``take_at`` waits for it): trim → place on the timeline (the pause before it is known once its
 cut is) → level and limit (StreamingLeveller) → 16-bit PCM → one ffmpeg process writing every
-format. The programme is never held whole; when the last take is in, only the chapters (copied
-into the MP4/MP3 containers), the subtitles and the overview picture remain to be written.
+format (``outputs.containers.encode``). The programme is never held whole; when the last take is
+in, only the chapters (copied into the MP4/MP3 containers) and the overview picture remain. The
+files beside the audio (subtitles, chapters, manifest, page) are the outputs' job
+(``outputs.sidecars``).
 """
 
 from __future__ import annotations
@@ -13,77 +15,65 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from tts_pipeline import containers, overview, stitch, subtitles
-from tts_pipeline import loudness as lufs
+from tts_pipeline.audio.envelope import GrowingEnvelope
+from tts_pipeline.audio.loudness.leveller import (
+    DEFAULT_TARGET_LUFS,
+    DEFAULT_TRUE_PEAK_DBTP,
+    LoudnessPlan,
+    StreamingLeveller,
+)
+from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take
+from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
+from tts_pipeline.audio.trim import Cut, cut_take
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.export import Tags, atomic_path, write_text_atomic
+from tts_pipeline.outputs import overview
+from tts_pipeline.outputs.containers import encode
+from tts_pipeline.outputs.cover import Cover
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.text.segment import Plan
 
-# Sidecar files: output kind → file name suffix after the stem.
-SIDECARS = {
-    "srt": ".srt",
-    "vtt": ".vtt",
-    "chapters_vtt": ".chapters.vtt",
-    "chapters_json": ".chapters.json",
-}
-CUE_SHEET_SUFFIX = ".cue"
-OVERVIEW_SUFFIX = ".png"
+PROGRAMME_RATE = 24_000
 # When the programme, levelled take by take, misses the loudness target by more than this, it
 # is made once more with the difference as an offset (its takes are all there by then).
 LOUDNESS_RETRY_LU = 0.5
 
 
 @dataclass(frozen=True)
-class OutputOptions:
-    formats: tuple[str, ...] = containers.DEFAULT_FORMATS
-    loudness: float | None = lufs.DEFAULT_TARGET_LUFS  # None: leave levels as synthesized
-    true_peak: float = lufs.DEFAULT_TRUE_PEAK_DBTP
-    cover: containers.Cover | None = None
-    subtitles: bool = True
-    overview: bool = False  # <stem>.png: waveform and chapters, drawn as the audio streams
-    cue_sheet: bool = True  # <stem>.cue beside a WAV file
+class ProgrammeOptions:
+    loudness: float | None = DEFAULT_TARGET_LUFS  # None: leave levels as synthesized
+    true_peak: float = DEFAULT_TRUE_PEAK_DBTP
+    cover: Cover | None = None
+    overview: bool = False  # draw the overview picture (waveform and chapters) as audio streams
 
 
 @dataclass(frozen=True)
-class Measured:
-    """Everything known about the takes once the programme is made (their audio is gone)."""
+class Programme:
+    """The finished programme: its audio files, and what is known of its takes (their audio is
+    gone by now)."""
 
-    timeline: stitch.Timeline
-    loudness: lufs.LoudnessPlan | None
-    boundaries: dict[str, tuple[Boundary, ...]]
+    audio: dict[str, Path]  # format → file
+    timeline: Timeline
+    loudness: LoudnessPlan | None
+    boundaries: dict[str, tuple[Boundary, ...]]  # utterance id → the engine's boundaries
     sources: tuple[tuple[str, str], ...]  # (engine, voice) of each take
-
-
-@dataclass(frozen=True)
-class Produced:
-    measured: Measured
-    outputs: dict[str, Path]  # kind → path (audio formats, cue sheet, subtitles, chapters)
-    cues: list[subtitles.Cue] = field(default_factory=list)
-
-    @property
-    def timeline(self) -> stitch.Timeline:
-        return self.measured.timeline
-
-    @property
-    def loudness(self) -> lufs.LoudnessPlan | None:
-        return self.measured.loudness
+    overview_png: bytes | None = None
 
 
 class MeasurementMemo(Protocol):
     """Where take loudness measurements are kept between renders (cache.MeasurementStore)."""
 
-    def get(self, digest: str) -> lufs.TakeLoudness | None: ...
+    def get(self, digest: str) -> TakeLoudness | None: ...
 
-    def put(self, digest: str, measured: lufs.TakeLoudness) -> None: ...
+    def put(self, digest: str, measured: TakeLoudness) -> None: ...
 
 
 class _Stopped(Exception):
@@ -98,37 +88,38 @@ class _MissedTarget(Exception):
         self.offset_db = offset_db
 
 
+_Prepared = tuple[Take, np.ndarray, Cut, TakeLoudness | None]
+
+
 class Production:
     """Makes the programme from takes as they arrive; ``result()`` finishes it.
 
     ``take_at(i)`` returns take ``i``, waiting until it exists, or None when no more takes will
-    come (the production then stops and writes nothing). Nothing is written where the outputs
-    go until every file is complete (containers.encode writes beside them and renames).
+    come (the production then stops and writes nothing). ``targets`` names the file of each
+    format; nothing is written there until every file is complete (``encode`` writes beside
+    them and renames).
     """
 
     def __init__(
         self,
         plan: Plan,
         take_at: Callable[[int], Take | None],
-        out_dir: Path,
-        stem: str,
+        targets: Mapping[str, Path],
         tags: Tags,
-        options: OutputOptions,
-        rate: int = stitch.PROGRAMME_RATE,
+        options: ProgrammeOptions,
+        rate: int = PROGRAMME_RATE,
         memo: MeasurementMemo | None = None,
     ) -> None:
         self.plan = plan
         self.memo = memo
-        self.out_dir = out_dir
-        self.stem = stem
+        self.targets = dict(targets)
         self.tags = tags
         self.options = options
         self.rate = rate
         self.done = 0  # takes streamed so far
         self._take_at = take_at
         self._reset(0.0)
-        self._targets = containers.output_paths(out_dir, stem, options.formats)
-        self._timeline: stitch.Timeline | None = None
+        self._timeline: Timeline | None = None
         self._error: BaseException | None = None
         self._cancel = threading.Event()
         self._drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview")
@@ -137,13 +128,14 @@ class Production:
     def _reset(self, offset_db: float) -> None:
         options, rate = self.options, self.rate
         self.done = 0
-        self._builder = stitch.TimelineBuilder(self.plan, rate, stitch.cue_grid(rate))
+        self._builder = TimelineBuilder(self.plan, rate, cue_grid(rate))
         self._leveller = (
-            lufs.StreamingLeveller(rate, options.loudness, options.true_peak, offset_db)
+            StreamingLeveller(rate, options.loudness, options.true_peak, offset_db)
             if options.loudness is not None
             else None
         )
-        self._envelope = overview.GrowingEnvelope() if options.overview else None
+        columns = overview.LAYOUT.columns
+        self._envelope = GrowingEnvelope(columns) if options.overview else None
         self._picture: Future[bytes] | None = None
         self._boundaries: dict[str, tuple[Boundary, ...]] = {}
         self._sources: list[tuple[str, str]] = []
@@ -167,15 +159,22 @@ class Production:
         self._cancel.set()
         self._thread.join()
 
-    def result(self) -> Produced:
-        """Wait for the last take to be encoded, then write the sidecar files."""
+    def result(self) -> Programme:
+        """Wait for the last take to be encoded (and the overview picture to be drawn)."""
         self._thread.join()
         if self._error is not None:
             if isinstance(self._error, _Stopped):
                 raise PipelineError("the takes stopped coming before the programme was complete")
             raise self._error
         assert self._timeline is not None
-        return self._finish(self._timeline)
+        return Programme(
+            audio=dict(self.targets),
+            timeline=self._timeline,
+            loudness=self._leveller.plan() if self._leveller is not None else None,
+            boundaries=self._boundaries,
+            sources=tuple(self._sources),
+            overview_png=self._picture.result() if self._picture is not None else None,
+        )
 
     # -- the production thread ----------------------------------------------------------------
 
@@ -192,11 +191,11 @@ class Production:
             self._drawing.shutdown(wait=False)  # a picture being drawn is still finished
 
     def _encode(self) -> None:
-        containers.encode(
+        encode(
             self._pcm(),
             self._finish_timeline,
             self.tags,
-            self._targets,
+            self.targets,
             self.options.cover,
             sample_rate=self.rate,
             before_keeping=self._unless_cancelled,
@@ -208,9 +207,9 @@ class Production:
         if self._cancel.is_set():
             raise _Stopped
 
-    def _finish_timeline(self) -> stitch.Timeline:
-        """Called by containers.encode once the audio is encoded, before any file is kept: a
-        first pass that missed the loudness target stops here and is made again."""
+    def _finish_timeline(self) -> Timeline:
+        """Called by ``encode`` once the audio is encoded, before any file is kept: a first pass
+        that missed the loudness target stops here and is made again."""
         leveller, target = self._leveller, self.options.loudness
         if leveller is not None and target is not None and leveller.offset_db == 0.0:
             miss = target - leveller.result()
@@ -227,10 +226,10 @@ class Production:
                 self._envelope.feed(chunk)
             yield chunk
         if self._envelope is not None:
-            # The picture is drawn while ffmpeg finishes encoding; written only if all succeeds.
+            # The picture is drawn while ffmpeg finishes encoding.
             self._picture = self._drawing.submit(self._draw_overview, self._builder.finish())
 
-    def _draw_overview(self, timeline: stitch.Timeline) -> bytes:
+    def _draw_overview(self, timeline: Timeline) -> bytes:
         assert self._envelope is not None
         spans = [
             overview.ChapterSpan(m.title, timeline.seconds(m.start), timeline.seconds(m.end))
@@ -261,90 +260,43 @@ class Production:
                 before = self._builder.place(cut)
                 if before:
                     yield bytes(2 * before)
-                yield stitch.to_pcm16(samples)
+                yield to_pcm16(samples)
                 self.done += 1
         closing = self._builder.closing_silence()
         if closing:
             yield bytes(2 * closing)
 
-    def _prepare(
-        self, index: int
-    ) -> tuple[Take, np.ndarray, stitch.Cut, lufs.TakeLoudness | None] | None:
+    def _prepare(self, index: int) -> _Prepared | None:
         take = self._take_at(index)
         if take is None:
             return None
-        samples, cut = stitch.cut_take(take, self.rate)
+        samples, cut = cut_take(take, self.rate)
         measured = self._measure(samples) if self._leveller is not None else None
         return take, samples, cut, measured
 
-    def _measure(self, samples: np.ndarray) -> lufs.TakeLoudness:
+    def _measure(self, samples: np.ndarray) -> TakeLoudness:
         if self.memo is None:
-            return lufs.measure_take(samples, self.rate)
+            return measure_take(samples, self.rate)
         digest = hashlib.sha256(f"{self.rate}:".encode() + samples.tobytes()).hexdigest()
         measured = self.memo.get(digest)
         if measured is None:
-            measured = lufs.measure_take(samples, self.rate)
+            measured = measure_take(samples, self.rate)
             self.memo.put(digest, measured)
         return measured
-
-    # -- after the audio ----------------------------------------------------------------------
-
-    def _finish(self, timeline: stitch.Timeline) -> Produced:
-        out_dir, stem, options = self.out_dir, self.stem, self.options
-        level_plan = self._leveller.plan() if self._leveller is not None else None
-        measured = Measured(timeline, level_plan, self._boundaries, tuple(self._sources))
-        outputs: dict[str, Path] = dict(self._targets)
-        if self._picture is not None:
-            png_path = out_dir / f"{stem}{OVERVIEW_SUFFIX}"
-            with atomic_path(png_path) as tmp:
-                tmp.write_bytes(self._picture.result())
-            outputs["overview"] = png_path
-        if "wav" in self._targets and options.cue_sheet:
-            cue_path = out_dir / f"{stem}{CUE_SHEET_SUFFIX}"
-            sheet = containers.cue_sheet(timeline, self.tags, self._targets["wav"].name)
-            write_text_atomic(cue_path, sheet)
-            outputs["cue"] = cue_path
-        cues: list[subtitles.Cue] = []
-        if options.subtitles:
-            cues = subtitles.build_cues(self.plan, timeline, measured.boundaries)
-            texts = {
-                "srt": subtitles.to_srt(cues, timeline),
-                "vtt": subtitles.to_vtt(cues, timeline),
-                "chapters_vtt": subtitles.chapters_vtt(timeline),
-                "chapters_json": subtitles.chapters_json(timeline, self.tags.title),
-            }
-            for kind, suffix in SIDECARS.items():
-                path = out_dir / f"{stem}{suffix}"
-                write_text_atomic(path, texts[kind])
-                outputs[kind] = path
-        return Produced(measured, outputs, cues)
 
 
 def produce(
     plan: Plan,
     take_at: Callable[[int], Take],
-    out_dir: Path,
-    stem: str,
+    targets: Mapping[str, Path],
     tags: Tags,
-    options: OutputOptions,
-) -> Produced:
+    options: ProgrammeOptions,
+) -> Programme:
     """The programme from takes that all exist already."""
-    return Production(plan, take_at, out_dir, stem, tags, options).start().result()
+    return Production(plan, take_at, targets, tags, options).start().result()
 
 
-def take_details(produced: Produced, plan: Plan) -> dict[str, dict[str, Any]]:
-    """Per-utterance facts for the manifest: engine, where the voice is, the gain applied."""
-    timeline = produced.timeline
-    details: dict[str, dict[str, Any]] = {}
-    for i, (u, p) in enumerate(zip(plan.utterances, timeline.placements, strict=True)):
-        engine, voice = produced.measured.sources[i]
-        entry: dict[str, Any] = {
-            "engine": engine,
-            "voice": voice,
-            "voice_start": timeline.ms(p.voice_start) / 1000,
-            "voice_end": timeline.ms(p.voice_end) / 1000,
-        }
-        if produced.loudness is not None:
-            entry["gain_db"] = round(produced.loudness.take_gains_db[i], 2)
-        details[u.id] = entry
-    return details
+def to_pcm16(samples: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as 16-bit little-endian PCM (clipped, rounded)."""
+    clipped: np.ndarray = np.clip(samples, -1.0, 1.0)
+    return (clipped * 32767.0).round().astype("<i2").tobytes()

@@ -6,23 +6,15 @@ from pathlib import Path
 import numpy as np
 
 from tests.audio_tools import SyntheticEngine, click, decode, noise, silence, voiced_regions
+from tts_pipeline.audio.programme import PROGRAMME_RATE, ProgrammeOptions, produce
+from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
+from tts_pipeline.audio.trim import TRIM_KEEP_SECONDS, Cut, cut_take, find_cut, to_rate
 from tts_pipeline.engines.base import Take
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
-from tts_pipeline.stitch import (
-    PROGRAMME_RATE,
-    TRIM_KEEP_SECONDS,
-    build_timeline,
-    cue_grid,
-    cut_take,
-    find_cut,
-    stream_pcm,
-    to_rate,
-    trim,
-    voiced_bounds,
-)
 from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.text.document import parse
-from tts_pipeline.text.segment import build_plan
+from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.voices import Pauses, load_profile
 
 SR = PROGRAMME_RATE
@@ -33,6 +25,19 @@ def tone(seconds: float, freq: float = 220.0, amp: float = 0.5) -> np.ndarray:
     return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
+def placed(plan: Plan, cuts: list[Cut], chapter_grid: int = 0) -> Timeline:
+    """The timeline of takes cut as ``cuts``, placed one after another (as the programme does)."""
+    builder = TimelineBuilder(plan, SR, chapter_grid)
+    for cut in cuts:
+        builder.place(cut)
+    return builder.finish()
+
+
+def whole(samples: int) -> Cut:
+    """A take kept whole: all voice, no margins."""
+    return Cut(0, samples, 0, samples)
+
+
 def padded(lead: float, body: float, tail: float) -> Take:
     samples = np.concatenate([np.zeros(int(lead * SR)), tone(body), np.zeros(int(tail * SR))])
     return Take(samples.astype(np.float32), SR, "test", "tone")
@@ -40,30 +45,28 @@ def padded(lead: float, body: float, tail: float) -> Take:
 
 def test_trim_removes_padding_but_keeps_margin() -> None:
     take = padded(0.7, 1.0, 1.3)
-    start, end = voiced_bounds(take.samples, SR)
+    trimmed, cut = cut_take(take, SR)
     keep = TRIM_KEEP_SECONDS * SR
-    assert abs(start - (0.7 * SR - keep)) <= 0.011 * SR
-    assert abs(end - (1.7 * SR + keep)) <= 0.011 * SR
-    trimmed = trim(take)
+    assert abs(cut.start - (0.7 * SR - keep)) <= 0.011 * SR
+    assert abs(cut.end - (1.7 * SR + keep)) <= 0.011 * SR
+    assert len(trimmed) == cut.length
     assert abs(len(trimmed) / SR - (1.0 + 2 * TRIM_KEEP_SECONDS)) < 0.025
     assert trimmed[0] == 0.0 and trimmed[-1] == 0.0  # faded in and out: no click
 
 
 def test_trim_of_silence_is_empty() -> None:
-    assert len(trim(Take(np.zeros(SR, dtype=np.float32), SR, "t", "v"))) == 0
+    assert len(cut_take(Take(np.zeros(SR, dtype=np.float32), SR, "t", "v"), SR)[0]) == 0
 
 
 def test_resample() -> None:
     assert len(to_rate(np.zeros(16000, dtype=np.float32), 16000, SR)) == SR
 
 
-def test_timeline_is_exact_and_streams_the_same_length() -> None:
+def test_timeline_is_exact() -> None:
     doc = parse("T\nOne.\nTwo.\n# Next\nThree.\n")
     pauses = Pauses(title=1.0, paragraph=0.5, chapter=2.0)
     plan = build_plan(doc, pauses)
-    bodies = [tone(0.5 + 0.1 * i) for i in range(len(plan.utterances))]
-    lengths = [len(b) for b in bodies]
-    timeline = build_timeline(plan, lengths)
+    timeline = placed(plan, [whole(len(tone(0.5 + 0.1 * i))) for i in range(len(plan.utterances))])
     gaps = [p.gap_after / SR for p in timeline.placements]
     assert gaps == [u.pause_after for u in plan.utterances]
     for prev, nxt in zip(timeline.placements, timeline.placements[1:], strict=False):
@@ -74,13 +77,20 @@ def test_timeline_is_exact_and_streams_the_same_length() -> None:
     assert timeline.chapters[1].start == heading.start
     assert timeline.chapters[0].end == timeline.chapters[1].start
     assert timeline.chapters[-1].end == timeline.total
-    pcm = b"".join(stream_pcm(timeline, iter(bodies)))
-    assert len(pcm) == 2 * timeline.total
-    audio = np.frombuffer(pcm, dtype="<i2")
-    # The gap after the title is exact silence of the configured length.
-    title = timeline.placements[0]
-    assert not audio[title.end : title.end + title.gap_after].any()
-    assert audio[title.start : title.end].any()
+
+
+def test_the_programme_streams_exactly_its_timeline(tmp_path: Path) -> None:
+    doc = parse("T\nOne.\nTwo.\n# Next\nThree.\n")
+    plan = build_plan(doc, Pauses(title=1.0, paragraph=0.5, chapter=2.0))
+    takes = [Take(tone(0.5 + 0.1 * i), SR, "test", "tone") for i in range(len(plan.utterances))]
+    out = tmp_path / "p.wav"
+    options = ProgrammeOptions(loudness=None)
+    timeline = produce(plan, takes.__getitem__, {"wav": out}, Tags("T"), options).timeline
+    audio = decode(out)
+    assert len(audio) == timeline.total
+    for p in timeline.placements:  # each take where the timeline says, exact silence between
+        assert np.abs(audio[p.start : p.end]).max() > 0.4
+        assert not audio[p.end : p.end + p.gap_after].any()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,8 +144,7 @@ def test_margins_count_towards_the_pause() -> None:
     plan = build_plan(doc, pauses)
     n = len(plan.utterances)
     takes = [_take(silence(0.3 + 0.1 * i), tone(0.5), silence(0.7)) for i in range(n)]
-    cuts = [cut_take(t)[1] for t in takes]
-    timeline = build_timeline(plan, cuts)
+    timeline = placed(plan, [cut_take(t, SR)[1] for t in takes])
     for u, p, q in zip(plan.utterances, timeline.placements, timeline.placements[1:], strict=False):
         assert q.voice_start - p.voice_end == round(u.pause_after * SR)
         assert q.start == p.end + p.gap_after
@@ -144,11 +153,11 @@ def test_margins_count_towards_the_pause() -> None:
 def test_chapters_start_on_the_cue_frame_grid() -> None:
     doc = parse("T\nOne.\n# A\nTwo.\n# B\nThree.\n")
     plan = build_plan(doc, Pauses(chapter=1.5))
-    lengths = [12_345 + 997 * i for i in range(len(plan.utterances))]
+    cuts = [whole(12_345 + 997 * i) for i in range(len(plan.utterances))]
     grid = cue_grid(SR)
     assert grid == 320
-    plain = build_timeline(plan, lengths)
-    aligned = build_timeline(plan, lengths, chapter_grid=grid)
+    plain = placed(plan, cuts)
+    aligned = placed(plan, cuts, chapter_grid=grid)
     for mark in aligned.chapters:
         assert mark.start % grid == 0
     for a, b in zip(plain.placements, aligned.placements, strict=True):

@@ -16,8 +16,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from tts_pipeline.audio.timeline import Placement, Timeline
 from tts_pipeline.engines.base import Boundary
-from tts_pipeline.stitch import Placement, Timeline
 from tts_pipeline.text.segment import Plan, Utterance
 
 CUE_MAX_CHARS = 24  # in Chinese characters; other characters count as half
@@ -135,10 +135,6 @@ def cue_spans(text: str, max_chars: float = CUE_MAX_CHARS) -> list[tuple[int, in
         if s < e:
             spans.append((s, e))
     return spans
-
-
-def split_cue_texts(text: str, max_chars: float = CUE_MAX_CHARS) -> list[str]:
-    return [text[s:e] for s, e in cue_spans(text, max_chars)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,17 +359,3 @@ def chapters_json(timeline: Timeline, title: str) -> str:
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-def cues_json(cues: Sequence[Cue], timeline: Timeline) -> list[dict[str, object]]:
-    """The cues as the manifest lists them."""
-    return [
-        {
-            "index": n,
-            "utterance": c.utterance_id,
-            "start": timeline.ms(c.start) / 1000,
-            "end": timeline.ms(c.end) / 1000,
-            "text": c.text,
-        }
-        for n, c in enumerate(cues)
-    ]

@@ -1,4 +1,5 @@
-"""The produce stage streams: the memory it uses does not grow with the programme's length."""
+"""The programme streams: the memory it uses does not grow with the programme's length; stopping
+it leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import numpy as np
 import pytest
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence, tone
-from tts_pipeline import produce
+from tts_pipeline.audio.programme import Production, ProgrammeOptions, produce
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError, SynthesisError
-from tts_pipeline.export import Tags
+from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
+from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.synthesis.feed import TakeFeed
 from tts_pipeline.synthesis.store import MemoryStore
@@ -35,21 +38,32 @@ def _take(index: int) -> Take:
 
 
 def _peak_bytes(tmp_path: Path, takes: int) -> int:
-    """Peak Python/numpy memory (tracemalloc) while producing ``takes`` takes."""
+    """Peak Python/numpy memory (tracemalloc) while producing ``takes`` takes and writing the
+    subtitles."""
     chapters = "\n".join(
         (f"# Chapter {i // 10}\n" if i % 10 == 0 else "") + f"Paragraph {i}."
         for i in range(takes - 1)
     )
     plan = build_plan(parse(f"Title\n{chapters}\n"))
     assert len(plan.utterances) >= takes
-    options = produce.OutputOptions(formats=("wav",), subtitles=True)
+    layout = OutputLayout(tmp_path / str(takes), "p")
+    tags = Tags("T")
     tracemalloc.start()
     try:
-        produced = produce.produce(plan, _take, tmp_path / str(takes), "p", Tags("T"), options)
+        programme = produce(plan, _take, layout.audio(["wav"]), tags, ProgrammeOptions())
+        write_sidecars(
+            layout,
+            plan,
+            programme,
+            tags,
+            Sidecars(page=False),
+            source="p.txt",
+            voice=load_profile(None),
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert produced.timeline.duration > takes * TAKE_SECONDS
+    assert programme.timeline.duration > takes * TAKE_SECONDS
     return peak
 
 
@@ -75,8 +89,8 @@ def test_a_cancelled_production_leaves_nothing_behind(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "p.wav").write_bytes(b"the previous render")
-    options = produce.OutputOptions(formats=("wav", "m4b"), subtitles=True)
-    production = produce.Production(plan, slow_take, out, "p", Tags("T"), options).start()
+    targets = OutputLayout(out, "p").audio(["wav", "m4b"])
+    production = Production(plan, slow_take, targets, Tags("T"), ProgrammeOptions()).start()
     assert started.wait(10)
     production.cancel()
     with pytest.raises(PipelineError):

@@ -6,27 +6,28 @@ file, and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames,
 mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size) and the MP3 cover.
 mutagen then adds the rest: Vorbis-comment chapters (CHAPTER001=…, CHAPTER001NAME=…) for FLAC
 and Opus, and cover art for MP4, FLAC and Opus. WAV gets a .cue sheet.
-Only when every file is complete are they renamed into place (export.atomic_path).
+Only when every file is complete are they renamed into place (``atomic.atomic_path``).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import struct
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen.flac import FLAC, Picture
+from mutagen.flac import FLAC
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
+from tts_pipeline.atomic import atomic_path
+from tts_pipeline.audio.timeline import Timeline
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags, atomic_path, ffmetadata
+from tts_pipeline.outputs.cover import Cover, picture_block
 from tts_pipeline.outputs.ffmpeg import ffmpeg_exe, run_ffmpeg
-from tts_pipeline.stitch import Timeline
+from tts_pipeline.outputs.tags import Tags, ffmetadata, vorbis_chapters
 
 
 @dataclass(frozen=True)
@@ -66,15 +67,11 @@ DEFAULT_FORMATS = ("m4b",)
 # Families whose chapters ffmpeg writes itself from the FFMETADATA file, and whose cover it embeds.
 FFMPEG_CHAPTERS = frozenset({"mp4", "id3"})
 FFMPEG_COVER = frozenset({"id3"})
-CUE_MAX_TRACKS = 99
 # ID3 TLAN wants ISO 639-2 codes; other containers take the BCP 47 tag (zh-CN) as it is.
 ISO639_2 = {"zh": "zho", "en": "eng", "ja": "jpn", "ko": "kor", "fr": "fra", "de": "deu",
             "es": "spa", "ru": "rus", "it": "ita", "pt": "por"}  # fmt: skip
 
-COVER_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
-COVER_MAX_BYTES = 16 * 1024 * 1024 - 1  # a FLAC picture block holds at most 16 MiB
 MP4_COVER_FORMATS = {"image/jpeg": MP4Cover.FORMAT_JPEG, "image/png": MP4Cover.FORMAT_PNG}
-PICTURE_FRONT_COVER = 3  # ID3/FLAC picture type
 
 
 def parse_formats(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -94,88 +91,8 @@ def parse_formats(names: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(chosen) or DEFAULT_FORMATS
 
 
-def output_paths(out_dir: Path, stem: str, formats: Iterable[str]) -> dict[str, Path]:
-    return {f: out_dir / f"{stem}.{FORMATS[f].extension}" for f in formats}
-
-
-# ---------------------------------------------------------------------------------------------
-# Cover art
-
-
-@dataclass(frozen=True)
-class Cover:
-    data: bytes
-    mime: str
-    width: int = 0
-    height: int = 0
-
-
-def load_cover(path: Path) -> Cover:
-    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line."""
-    try:
-        if not path.exists():
-            raise SettingsError(f"cover image not found: {path}")
-        if not path.is_file():
-            raise SettingsError(f"cover image {path} is not a file")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"cannot read cover image {path}: {exc.strerror or exc}") from None
-    mime = next((m for magic, m in COVER_TYPES.items() if data.startswith(magic)), None)
-    if mime is None:
-        raise SettingsError(f"cover image {path} is not a JPEG or PNG file")
-    if len(data) > COVER_MAX_BYTES:
-        raise SettingsError(f"cover image {path} is larger than 16 MB")
-    width, height = _image_size(data, mime)
-    return Cover(data, mime, width, height)
-
-
-def _image_size(data: bytes, mime: str) -> tuple[int, int]:
-    """Width and height from the image header (0, 0 when it cannot be found)."""
-    if mime == "image/png" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return width, height
-    i = 2
-    while i + 9 < len(data):  # JPEG: walk the markers to a start-of-frame
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return width, height
-        i += 2 + length
-    return 0, 0
-
-
-def _picture(cover: Cover) -> Picture:
-    picture = Picture()
-    picture.type = PICTURE_FRONT_COVER
-    picture.mime = cover.mime
-    picture.desc = "Cover"
-    picture.width, picture.height, picture.depth = cover.width, cover.height, 24
-    picture.data = cover.data
-    return picture
-
-
 # ---------------------------------------------------------------------------------------------
 # Chapters and tags that mutagen adds after ffmpeg
-
-
-def vorbis_time(ms: int) -> str:
-    hours, rest = divmod(ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}"
-
-
-def vorbis_chapters(timeline: Timeline) -> dict[str, str]:
-    """The Vorbis-comment chapter convention: CHAPTER001=HH:MM:SS.mmm, CHAPTER001NAME=title."""
-    out: dict[str, str] = {}
-    for number, mark in enumerate(timeline.chapters, start=1):
-        out[f"CHAPTER{number:03d}"] = vorbis_time(timeline.ms(mark.start))
-        out[f"CHAPTER{number:03d}NAME"] = mark.title
-    return out
 
 
 def _finish_mp4(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
@@ -198,7 +115,7 @@ def _finish_flac(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None
     for key, value in vorbis_chapters(timeline).items():
         audio[key] = value
     if cover is not None:
-        audio.add_picture(_picture(cover))
+        audio.add_picture(picture_block(cover))
     audio.save()
 
 
@@ -207,7 +124,7 @@ def _finish_ogg(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None)
     for key, value in vorbis_chapters(timeline).items():
         audio[key] = value
     if cover is not None:
-        picture = base64.b64encode(_picture(cover).write()).decode("ascii")
+        picture = base64.b64encode(picture_block(cover).write()).decode("ascii")
         audio["METADATA_BLOCK_PICTURE"] = [picture]
     audio.save()
 
@@ -216,7 +133,7 @@ def _finish_wav(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None)
     """Nothing to add inside a WAV file: its chapters go to the .cue sheet beside it."""
 
 
-Finisher = Callable[[Path, Timeline, Tags, "Cover | None"], None]
+Finisher = Callable[[Path, Timeline, Tags, Cover | None], None]
 FINISHERS: dict[str, Finisher] = {
     "mp4": _finish_mp4,
     "id3": _finish_id3,
@@ -227,83 +144,26 @@ FINISHERS: dict[str, Finisher] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Cue sheet (chapters of a WAV file)
-
-
-def cue_quote(value: str) -> str:
-    """A quoted cue-sheet string. Cue sheets have no escape syntax of their own; backslash
-    escapes (\\" \\\\ \\n) are what libcue's lexer accepts; ``cue_unquote`` reverses them."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
-def cue_unquote(token: str) -> str:
-    body = token[1:-1] if len(token) >= 2 and token[0] == token[-1] == '"' else token
-    out: list[str] = []
-    chars = iter(body)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append("\n" if nxt == "n" else nxt)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def cue_time(samples: int, sample_rate: int) -> str:
-    """mm:ss:ff with 75 frames per second (the nearest frame; exact on the chapter grid)."""
-    frames = (samples * 75 + sample_rate // 2) // sample_rate
-    minutes, rest = divmod(frames, 60 * 75)
-    seconds, frame = divmod(rest, 75)
-    return f"{minutes:02d}:{seconds:02d}:{frame:02d}"
-
-
-def cue_sheet(timeline: Timeline, tags: Tags, audio_name: str) -> str:
-    if len(timeline.chapters) > CUE_MAX_TRACKS:
-        raise PipelineError(
-            f"a cue sheet holds at most {CUE_MAX_TRACKS} chapters "
-            f"(this programme has {len(timeline.chapters)}); choose another format than wav"
-        )
-    lines = [
-        f"REM GENRE {cue_quote(tags.genre)}",
-        *([f"REM DATE {cue_quote(tags.date)}"] if tags.date else []),
-        *([f"REM COMMENT {cue_quote(tags.comment)}"] if tags.comment else []),
-        f"PERFORMER {cue_quote(tags.artist)}",
-        f"TITLE {cue_quote(tags.album or tags.title)}",
-        f"FILE {cue_quote(audio_name)} WAVE",
-    ]
-    for number, mark in enumerate(timeline.chapters, start=1):
-        lines += [
-            f"  TRACK {number:02d} AUDIO",
-            f"    TITLE {cue_quote(mark.title)}",
-            f"    PERFORMER {cue_quote(tags.artist)}",
-            f"    INDEX 01 {cue_time(mark.start, timeline.sample_rate)}",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------------------------
 # Encoding
 
 
 def encode(
     pcm: Iterable[bytes],
-    timeline: Timeline | Callable[[], Timeline],
+    finish_timeline: Callable[[], Timeline],
     tags: Tags,
     targets: Mapping[str, Path],
     cover: Cover | None = None,
-    bitrates: Mapping[str, str] | None = None,
     *,
-    sample_rate: int | None = None,
+    sample_rate: int,
     before_keeping: Callable[[], None] | None = None,
 ) -> None:
-    """Encode 16-bit mono PCM chunks once into every format in ``targets`` (format → path).
+    """Encode 16-bit mono PCM chunks at ``sample_rate`` once into every format in ``targets``
+    (format → path).
 
-    ``timeline`` is the programme's Timeline, or (for a programme streamed while it is being
-    made) a function that returns it once ``pcm`` is exhausted; ``sample_rate`` is then needed.
-    In that case the formats whose chapters ffmpeg writes (MP4, MP3) are encoded into scratch
-    files first and copied into their final container with the chapters (no re-encoding; the
-    decoded audio is the same sample for sample).
+    The programme is streamed while it is being made: ``finish_timeline`` returns its Timeline
+    once ``pcm`` is exhausted. The formats whose chapters ffmpeg writes (MP4, MP3) are therefore
+    encoded into scratch files first and copied into their final container with the chapters
+    (no re-encoding; the decoded audio is the same sample for sample).
 
     All files appear together when everything succeeded; on any failure none is written and
     the previous files at those paths are left as they were. ``before_keeping`` is called last,
@@ -311,42 +171,38 @@ def encode(
     """
     if not targets:
         raise ValueError("no output format")
-    bitrates = bitrates or {}
-    known = timeline if isinstance(timeline, Timeline) else None
-    rate = known.sample_rate if known is not None else sample_rate
-    if rate is None:
-        raise ValueError("a streamed programme needs its sample rate")
     with (
         tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
         contextlib.ExitStack() as stack,
     ):
         meta = Path(scratch) / "tags.ffmeta"
-        meta.write_text(ffmetadata(tags, known), encoding="utf-8")
+        meta.write_text(ffmetadata(tags, None), encoding="utf-8")
         image: Path | None = None
         if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
             image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
             image.write_bytes(cover.data)
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
-        # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file.
+        # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file
+        # (every format ffmpeg embeds the cover in is one of them).
         later = {
             fmt: Path(scratch) / f"programme.{FORMATS[fmt].extension}"
             for fmt in targets
-            if known is None and FORMATS[fmt].family in FFMPEG_CHAPTERS
+            if FORMATS[fmt].family in FFMPEG_CHAPTERS
         }
-        cmd = [*_ffmpeg_head(), "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0"]
-        cmd += ["-i", str(meta), *(["-i", str(image)] if image and not later else [])]
+        cmd = [*_ffmpeg_head(), "-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
+        cmd += ["-i", "pipe:0", "-i", str(meta)]
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
-            codec = ["-c:a", spec.codec, *spec.codec_options, *_bitrate(spec, bitrates.get(fmt))]
+            codec = ["-c:a", spec.codec, *spec.codec_options, *_bitrate(spec)]
             if fmt in later:
                 cmd += ["-map", "0:a", "-map_metadata", "-1", *codec, *_bitexact(spec.muxer)]
                 cmd.append(str(later[fmt]))
             else:
-                cmd += _output_args(spec, tmp, codec, image is not None, tags)
+                cmd += _output_args(spec, tmp, codec, False, tags)
         run_ffmpeg(cmd, pcm)
-        final = known if known is not None else timeline()  # type: ignore[operator]
+        timeline = finish_timeline()
         if later:
-            meta.write_text(ffmetadata(tags, final), encoding="utf-8")
+            meta.write_text(ffmetadata(tags, timeline), encoding="utf-8")
             for fmt, scratch_file in later.items():
                 spec = FORMATS[fmt]
                 copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
@@ -356,7 +212,7 @@ def encode(
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             try:
-                FINISHERS[spec.family](tmp, final, tags, cover)
+                FINISHERS[spec.family](tmp, timeline, tags, cover)
             except Exception as exc:  # mutagen errors are not the user's; say which file
                 raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
         if before_keeping is not None:
@@ -367,9 +223,8 @@ def _ffmpeg_head() -> list[str]:
     return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
 
 
-def _bitrate(spec: FormatSpec, bitrate: str | None) -> list[str]:
-    rate = bitrate or spec.bitrate
-    return ["-b:a", rate] if rate else []
+def _bitrate(spec: FormatSpec) -> list[str]:
+    return ["-b:a", spec.bitrate] if spec.bitrate else []
 
 
 def _bitexact(muxer: str) -> list[str]:
