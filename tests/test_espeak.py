@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from tts_pipeline.cli.app import app
+from tests.cli_tools import cli
 from tts_pipeline.engines.base import SynthesisRequest, Take
 from tts_pipeline.engines.espeak import EspeakEngine, EspeakParams, parse_wav
 from tts_pipeline.engines.registry import get_engine
@@ -124,11 +123,9 @@ def test_missing_program_names_the_install_command(
     source = tmp_path / "talk.txt"
     source.write_text("Meeting\n\nGood morning.\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app, ["render", str(source), "--voice", "espeak-en", "-o", str(out)]
-    )
-    assert result.exit_code == 3
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    code, _, stderr = cli("render", str(source), "--voice", "espeak-en", "-o", str(out))
+    assert code == 3
+    (line,) = [line for line in stderr.splitlines() if line.strip()]
     assert line.startswith("error: the espeak voice needs the espeak-ng program")
     assert "apt-get install espeak-ng" in line
     assert not out.exists()

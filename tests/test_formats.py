@@ -8,7 +8,6 @@ import html
 import json
 import re
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from tests.audio_tools import (
     tone,
     voiced_regions,
 )
+from tests.cli_tools import run_cli
 from tts_pipeline.audio.loudness.meter import integrated_loudness
 from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Take
@@ -416,13 +416,7 @@ def test_cli_rejects_bad_output_options_in_one_line(
 ) -> None:
     source = tmp_path / "talk.txt"
     source.write_text(DOCUMENT, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "render", str(source), "-o", "out", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    result = run_cli("render", source, "-o", "out", *args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.cli_tools import run_cli
 
 # A short speech every row may use ({speech} in the arguments).
 SPEECH = (
@@ -66,16 +66,7 @@ def run_row(row: Hostile, tmp: Path) -> Run:
     speech.write_text(SPEECH, encoding="utf-8")
     row.prepare(tmp)
     args = [a.format(tmp=tmp, out=out, speech=speech) for a in row.args]
-    env = {**os.environ, **row.env}
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp,
-        timeout=row.timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_cli(*args, cwd=tmp, env={**os.environ, **row.env}, timeout=row.timeout)
     return Run(result.returncode, result.stdout, result.stderr, tmp, out)
 
 

@@ -11,8 +11,6 @@ import json
 import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence
-from tests.cli_tools import cli
+from tests.cli_tools import cli, run_cli
 from tts_pipeline.audio.envelope import Envelope, GrowingEnvelope
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
@@ -381,16 +379,6 @@ def test_no_page(tmp_path: Path) -> None:
 # The command line
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
-
-
 @pytest.mark.parametrize("flag", [None, "--no-page"])
 def test_cli_render_page_flag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: str | None
@@ -458,7 +446,7 @@ def test_open_finds_the_page_of_any_output(rendered, tmp_path: Path) -> None:
     browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
     browser.chmod(0o755)
     # A real process: the standard library picks the browser from $BROWSER.
-    result = run_cli("open", str(outputs["m4b"]), env={"BROWSER": f"{browser} %s"})
+    result = run_cli("open", outputs["m4b"], env={**os.environ, "BROWSER": f"{browser} %s"})
     assert result.returncode == 0, result.stderr
     assert record.read_text() == expected.resolve().as_uri()
     assert result.stdout.strip() == expected.resolve().as_uri()

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_tools import run_cli
 from tests.test_document import EXPECTED_SECTION_TITLES
 
 
 @pytest.fixture(scope="module")
 def plan_json() -> dict:
     sample = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "speech_zh.txt"
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "plan", str(sample), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("plan", sample, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

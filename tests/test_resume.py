@@ -8,12 +8,12 @@ import re
 import resource
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.cli_tools import run_cli, start_cli
 from tests.test_render_e2e import decode_pcm
 from tts_pipeline.synthesis.cache import TakeCache
 
@@ -34,18 +34,13 @@ def write_speech(path: Path, paragraphs: list[str]) -> None:
     path.write_text("工作会议讲话\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
 
 
-def cmd(source: Path, out: Path, cache: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tts_pipeline",
-        "render",
-        str(source),
-        "-o",
-        str(out),
-        "--cache-dir",
-        str(cache),
-    ]
+def render_args(source: Path, out: Path, cache: Path) -> tuple[str | Path, ...]:
+    return ("render", source, "-o", out, "--cache-dir", cache)
+
+
+def render(source: Path, out: Path, cache: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """`tts-pipeline render` in a process of its own, with a take cache of the test's."""
+    return run_cli(*render_args(source, out, cache), *extra, timeout=600)
 
 
 def counts(stderr: str) -> tuple[int, int]:
@@ -61,19 +56,19 @@ def takes_in(cache: Path) -> int:
 def test_warm_render_reuses_everything_and_edit_touches_one(tmp_path: Path) -> None:
     source, cache = tmp_path / "talk.txt", tmp_path / "cache"
     write_speech(source, PARAGRAPHS)
-    cold = subprocess.run(cmd(source, tmp_path / "cold", cache), capture_output=True, text=True)
+    cold = render(source, tmp_path / "cold", cache)
     assert cold.returncode == 0, cold.stderr
     total = len(PARAGRAPHS) + 1  # plus the title
     assert counts(cold.stderr) == (total, 0)
 
-    warm = subprocess.run(cmd(source, tmp_path / "warm", cache), capture_output=True, text=True)
+    warm = render(source, tmp_path / "warm", cache)
     assert counts(warm.stderr) == (0, total)
     assert decode_pcm(tmp_path / "cold" / "talk.m4b") == decode_pcm(tmp_path / "warm" / "talk.m4b")
 
     edited = list(PARAGRAPHS)
     edited[3] = "第二，狠抓落实。每一项工作都要有专人负责。"
     write_speech(source, edited)
-    edit = subprocess.run(cmd(source, tmp_path / "edit", cache), capture_output=True, text=True)
+    edit = render(source, tmp_path / "edit", cache)
     assert counts(edit.stderr) == (1, total - 1)
 
 
@@ -81,8 +76,8 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     source, cache = tmp_path / "talk.txt", tmp_path / "cache"
     write_speech(source, PARAGRAPHS * 2)  # repeated text shares takes: 10 distinct
     distinct = len(PARAGRAPHS) + 1
-    proc = subprocess.Popen(
-        cmd(source, tmp_path / "out", cache),
+    proc = start_cli(
+        *render_args(source, tmp_path / "out", cache),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -97,7 +92,7 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
     assert 0 < kept < distinct
     assert not (tmp_path / "out" / "talk.m4b").exists()
 
-    again = subprocess.run(cmd(source, tmp_path / "out", cache), capture_output=True, text=True)
+    again = render(source, tmp_path / "out", cache)
     assert again.returncode == 0, again.stderr
     synthesized, reused = counts(again.stderr)
     assert synthesized == distinct - kept
@@ -107,11 +102,11 @@ def test_sigkill_half_way_then_resume(tmp_path: Path) -> None:
 def test_truncated_take_is_replaced(tmp_path: Path) -> None:
     source, cache = tmp_path / "talk.txt", tmp_path / "cache"
     write_speech(source, PARAGRAPHS[:2])
-    first = subprocess.run(cmd(source, tmp_path / "a", cache), capture_output=True, text=True)
+    first = render(source, tmp_path / "a", cache)
     assert counts(first.stderr) == (3, 0)
     victim = sorted(cache.glob("*/*.take"))[0]
     victim.write_bytes(victim.read_bytes()[:1000])
-    second = subprocess.run(cmd(source, tmp_path / "b", cache), capture_output=True, text=True)
+    second = render(source, tmp_path / "b", cache)
     assert second.returncode == 0, second.stderr
     assert counts(second.stderr) == (1, 2)
     assert decode_pcm(tmp_path / "a" / "talk.m4b") == decode_pcm(tmp_path / "b" / "talk.m4b")
@@ -126,9 +121,7 @@ def test_unwritable_output_dir_is_one_line(tmp_path: Path, jobs: str) -> None:
         target.mkdir(mode=0o500)
     source = tmp_path / "talk.txt"
     write_speech(source, PARAGRAPHS[:1])
-    result = subprocess.run(
-        cmd(source, target, tmp_path / "cache") + ["-j", jobs], capture_output=True, text=True
-    )
+    result = render(source, target, tmp_path / "cache", "-j", jobs)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error:")
@@ -143,15 +136,21 @@ def _tiny_disk() -> None:
 def test_full_disk_during_export_keeps_the_previous_output(tmp_path: Path) -> None:
     source, cache, out = tmp_path / "talk.txt", tmp_path / "cache", tmp_path / "out"
     write_speech(source, PARAGRAPHS[:3])
-    good = subprocess.run(cmd(source, out, cache), capture_output=True, text=True)
+    good = render(source, out, cache)
     assert good.returncode == 0, good.stderr
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     write_speech(source, PARAGRAPHS[:3] + ["新加的一段话。"])
     # Synthesize the new take first, so only the export meets the "full disk".
-    subprocess.run(cmd(source, tmp_path / "warm", cache), capture_output=True, check=True)
-    full = subprocess.run(
-        cmd(source, out, cache), capture_output=True, text=True, preexec_fn=_tiny_disk
+    assert render(source, tmp_path / "warm", cache).returncode == 0
+    tiny = start_cli(
+        *render_args(source, out, cache),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_tiny_disk,
     )
+    _, stderr = tiny.communicate(timeout=600)
+    full = subprocess.CompletedProcess(tiny.args, tiny.returncode, "", stderr)
     assert full.returncode != 0
     assert "Traceback" not in full.stderr
     assert full.stderr.strip().splitlines()[-1].startswith("error:")
@@ -168,14 +167,16 @@ def test_two_renders_at_once_share_the_cache_safely(tmp_path: Path) -> None:
     for log in logs:
         with log.open("w") as stderr:
             procs.append(
-                subprocess.Popen(cmd(source, out, cache), stdout=subprocess.DEVNULL, stderr=stderr)
+                start_cli(
+                    *render_args(source, out, cache), stdout=subprocess.DEVNULL, stderr=stderr
+                )
             )
     for proc, log in zip(procs, logs, strict=True):
         assert proc.wait(timeout=300) == 0, log.read_text()
     assert TakeCache(cache).info().entries == len(PARAGRAPHS[:4]) + 1
     assert not list(out.glob(".*.part"))
     # The surviving output is whole: a warm render gives the same audio.
-    again = subprocess.run(cmd(source, tmp_path / "again", cache), capture_output=True, text=True)
+    again = render(source, tmp_path / "again", cache)
     assert counts(again.stderr)[0] == 0
     assert decode_pcm(out / "talk.m4b") == decode_pcm(tmp_path / "again" / "talk.m4b")
 
@@ -184,8 +185,11 @@ def _start_and_interrupt(source: Path, out: Path, cache: Path) -> subprocess.Com
     """Start a render in a process group of its own; once two takes are stored (the encoder is
     running by then), send SIGINT to the whole group, as Ctrl-C in a terminal does."""
     with (out.parent / "render.log").open("w+") as log:
-        proc = subprocess.Popen(
-            cmd(source, out, cache), stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        proc = start_cli(
+            *render_args(source, out, cache),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 120
         while takes_in(cache) < 2 and time.monotonic() < deadline:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from tts_pipeline.text.normalize.fills import FillMap, load_fills
+from tts_pipeline.text.normalize.result import Normalized, PlaceholderHit
 
 __all__ = [
     "FillMap",
@@ -15,30 +15,6 @@ __all__ = [
     "normalize",
     "normalize_all",
 ]
-
-
-@dataclass(frozen=True)
-class PlaceholderHit:
-    """An unfilled template placeholder found in the text, and how it will be spoken.
-
-    ``text`` is the written span (e.g. "XX亿元", "20xx年"), ``start``/``end`` its offsets in the
-    input, ``kind`` the policy row that decided the reading (quantity, name, year, …), ``filled``
-    whether a fill-in value replaced it.
-    """
-
-    text: str
-    spoken: str
-    start: int
-    end: int
-    kind: str
-    filled: bool = False
-
-
-@dataclass(frozen=True)
-class Normalized:
-    original: str
-    spoken: str
-    placeholders: tuple[PlaceholderHit, ...] = field(default=())
 
 
 def normalize(text: str, language: str = "zh-CN", fills: object | None = None) -> Normalized:

@@ -27,8 +27,9 @@ import re
 from collections.abc import Sequence
 from functools import cache
 
-from tts_pipeline.text.normalize import Normalized, PlaceholderHit, placeholders
+from tts_pipeline.text.normalize import placeholders
 from tts_pipeline.text.normalize.fills import FillCursor, FillMap, as_fill_map
+from tts_pipeline.text.normalize.result import Normalized, PlaceholderHit
 from tts_pipeline.text.normalize.spans import Context, Edit, Rule, Spans
 from tts_pipeline.text.normalize.zh import amounts, literal, when
 from tts_pipeline.text.normalize.zh.patterns import fold
