@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_pipeline.audio.programme import to_pcm16
 from tts_pipeline.audio.timeline import Timeline
 from tts_pipeline.engines.base import SynthesisRequest, Take
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
+from tts_pipeline.ffmpeg import ffmpeg_exe
+from tts_pipeline.outputs.programme import to_pcm16
 from tts_pipeline.voices import VoiceProfile
 
 

@@ -8,10 +8,11 @@ import platformdirs
 import pytest
 
 from tests.cli_tools import cli
-from tts_pipeline.audio import programme
+from tts_pipeline.audio.loudness.measurements import MeasurementStore
 from tts_pipeline.audio.loudness.meter import measure_take
-from tts_pipeline.audio.programme import Production, ProgrammeOptions
 from tts_pipeline.engines.base import Boundary, Take
+from tts_pipeline.outputs import programme
+from tts_pipeline.outputs.programme import Production, ProgrammeOptions
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import (
     CACHE_ENV,
@@ -139,7 +140,7 @@ def _measured_take(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
 
 def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: Path) -> None:
     cache = TakeCache(tmp_path)
-    store = cache.measurements
+    store = MeasurementStore(cache.measurements_dir)
     measured = measure_take(_measured_take(), 24_000)
     assert store.get("ab" * 32) is None
     store.put("ab" * 32, measured)
@@ -177,7 +178,7 @@ def test_a_second_production_measures_nothing_and_writes_the_same_audio(
         "measure_take",
         lambda samples, rate: calls.append(1) or measure_take(samples, rate),
     )
-    memo = TakeCache(tmp_path / "cache").measurements
+    memo = MeasurementStore(TakeCache(tmp_path / "cache").measurements_dir)
     outputs = []
     for run in ("cold", "warm"):
         calls.clear()

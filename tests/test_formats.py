@@ -36,10 +36,10 @@ from tts_pipeline.audio.loudness.meter import integrated_loudness
 from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError, SettingsError
+from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.containers import FORMATS, encode
 from tts_pipeline.outputs.cover import Cover, load_cover
 from tts_pipeline.outputs.cue_sheet import cue_unquote
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.synthesis.store import MemoryStore

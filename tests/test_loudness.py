@@ -26,10 +26,10 @@ from tts_pipeline.audio.loudness.meter import (
     peak_envelope,
     true_peak,
 )
-from tts_pipeline.audio.programme import Programme, ProgrammeOptions, produce
 from tts_pipeline.cli.options import loudness_target
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.outputs.programme import Programme, ProgrammeOptions, produce
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import build_plan

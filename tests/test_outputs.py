@@ -11,15 +11,15 @@ import pytest
 from mutagen.mp4 import MP4
 
 from tts_pipeline.atomic import atomic_path, write_text_atomic
-from tts_pipeline.audio.programme import PROGRAMME_RATE, ProgrammeOptions, produce, to_pcm16
 from tts_pipeline.audio.timeline import Timeline, TimelineBuilder
 from tts_pipeline.audio.trim import Cut
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.containers import encode
 from tts_pipeline.outputs.cue_sheet import cue_quote, cue_unquote
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.programme import PROGRAMME_RATE, ProgrammeOptions, produce, to_pcm16
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags, escape_ffmetadata, ffmetadata
 from tts_pipeline.synthesis.fallback import FallbackUse

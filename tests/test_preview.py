@@ -16,7 +16,7 @@ from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
 from tts_pipeline.engines.edge.endpoint import ENV_VAR
 from tts_pipeline.engines.local_zh.engine import LocalZhEngine
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
+from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.preview import builtin_sentence
 from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.synthesis.store import MemoryStore

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence, tone
-from tts_pipeline.audio.programme import Production, ProgrammeOptions, produce
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError, SynthesisError
 from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.programme import Production, ProgrammeOptions, produce
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render

@@ -12,7 +12,7 @@ import pytest
 from mutagen.mp4 import MP4
 
 from tests.cli_tools import run_cli
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
+from tts_pipeline.ffmpeg import ffmpeg_exe
 
 SHORT_SPEECH = """在全区20xx年工作会议上的讲话
 

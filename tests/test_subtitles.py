@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from tests.audio_tools import SR, click, decode, silence, tone, voiced_regions
-from tts_pipeline.audio.programme import ProgrammeOptions, produce
 from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.programme import ProgrammeOptions, produce
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.subtitles import (
     CUE_MAX_CHARS,

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 
 from tests.audio_tools import SyntheticEngine, click, decode, noise, silence, voiced_regions
-from tts_pipeline.audio.programme import PROGRAMME_RATE, ProgrammeOptions, produce
 from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
 from tts_pipeline.audio.trim import TRIM_KEEP_SECONDS, Cut, cut_take, find_cut, to_rate
 from tts_pipeline.engines.base import Take
+from tts_pipeline.outputs.programme import PROGRAMME_RATE, ProgrammeOptions, produce
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.synthesis.store import MemoryStore

@@ -16,11 +16,11 @@ from importlib import resources
 from pathlib import Path
 
 from tts_pipeline.audio.loudness.leveller import DEFAULT_TARGET_LUFS
-from tts_pipeline.audio.programme import ProgrammeOptions, produce
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import InputError
 from tts_pipeline.outputs.layout import ensure_writable, preview_file
+from tts_pipeline.outputs.programme import ProgrammeOptions, produce
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import TakeCache
 from tts_pipeline.synthesis.run import synthesize_plan

@@ -1,7 +1,7 @@
 """Orchestration: plan → synthesis → audio → outputs.
 
 The programme is made while the takes are synthesized: each take is trimmed, levelled and
-encoded as soon as it and every take before it exist (``audio.programme``), so when synthesis
+encoded as soon as it and every take before it exist (``outputs.programme``), so when synthesis
 ends only the chapters and the files beside the audio remain (``outputs.sidecars``).
 """
 
@@ -17,13 +17,14 @@ from tts_pipeline.audio.loudness.leveller import (
     DEFAULT_TRUE_PEAK_DBTP,
     check_target,
 )
-from tts_pipeline.audio.programme import Production, ProgrammeOptions
+from tts_pipeline.audio.loudness.measurements import MeasurementStore
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError
 from tts_pipeline.outputs.containers import DEFAULT_FORMATS, parse_formats
 from tts_pipeline.outputs.cover import Cover, load_cover
 from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
+from tts_pipeline.outputs.programme import Production, ProgrammeOptions
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import TakeCache
@@ -140,7 +141,7 @@ def render(
         overview=settings.page,
     )
     feed = TakeFeed(store)
-    memo = store.measurements if isinstance(store, TakeCache) else None
+    memo = MeasurementStore(store.measurements_dir) if isinstance(store, TakeCache) else None
     targets = layout.audio(settings.formats)
     production = Production(speech, feed.take, targets, tags, options, memo=memo)
     t_plan = time.perf_counter()

@@ -1,3 +1,3 @@
-"""Audio stages: each take trimmed (``trim``) and placed with exact pauses (``timeline``),
-levelled and limited (``loudness/``), and streamed as one programme into the encoders
-(``programme``), its waveform envelope gathered on the way (``envelope``)."""
+"""Audio stages, one take at a time: each take trimmed (``trim``) and placed with exact pauses
+(``timeline``), levelled and limited (``loudness/``); the programme's waveform envelope
+(``envelope``)."""

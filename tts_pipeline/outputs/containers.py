@@ -25,8 +25,8 @@ from mutagen.oggopus import OggOpus
 from tts_pipeline.atomic import atomic_path
 from tts_pipeline.audio.timeline import Timeline
 from tts_pipeline.errors import PipelineError, SettingsError
+from tts_pipeline.ffmpeg import ffmpeg_exe, run_ffmpeg
 from tts_pipeline.outputs.cover import Cover, picture_block
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe, run_ffmpeg
 from tts_pipeline.outputs.tags import Tags, ffmetadata, vorbis_chapters
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from tts_pipeline.atomic import write_text_atomic
 from tts_pipeline.audio.loudness.leveller import LoudnessPlan
-from tts_pipeline.audio.programme import Programme
 from tts_pipeline.audio.timeline import Timeline
+from tts_pipeline.outputs.programme import Programme
 from tts_pipeline.outputs.subtitles import Cue
 from tts_pipeline.outputs.tags import Tags, tag_items
 from tts_pipeline.synthesis.fallback import FallbackUse

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tts_pipeline.atomic import atomic_path, write_text_atomic
-from tts_pipeline.audio.programme import Programme
 from tts_pipeline.outputs import subtitles
 from tts_pipeline.outputs.cue_sheet import cue_sheet
 from tts_pipeline.outputs.layout import OutputLayout
 from tts_pipeline.outputs.manifest import Manifest, build_manifest
 from tts_pipeline.outputs.page.html import write_page
+from tts_pipeline.outputs.programme import Programme
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.fallback import FallbackUse
 from tts_pipeline.text.segment import Plan

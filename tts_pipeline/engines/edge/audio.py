@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tts_pipeline.engines.base import Boundary
-from tts_pipeline.outputs.ffmpeg import ffmpeg_exe
+from tts_pipeline.ffmpeg import ffmpeg_exe
 
 # The service always answers with audio-24khz-48kbitrate-mono-mp3.
 SAMPLE_RATE = 24_000

@@ -4,10 +4,9 @@ One take at a time, while the takes are still being synthesized: a Production ru
 of its own and takes utterance after utterance in plan order as soon as its take exists
 (``take_at`` waits for it): trim → place on the timeline (the pause before it is known once its
 cut is) → level and limit (StreamingLeveller) → 16-bit PCM → one ffmpeg process writing every
-format (``outputs.containers.encode``). The programme is never held whole; when the last take is
+format (``containers.encode``). The programme is never held whole; when the last take is
 in, only the chapters (copied into the MP4/MP3 containers) and the overview picture remain. The
-files beside the audio (subtitles, chapters, manifest, page) are the outputs' job
-(``outputs.sidecars``).
+files beside the audio (subtitles, chapters, manifest, page) are written by ``sidecars``.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -30,6 +28,7 @@ from tts_pipeline.audio.loudness.leveller import (
     LoudnessPlan,
     StreamingLeveller,
 )
+from tts_pipeline.audio.loudness.measurements import MeasurementStore
 from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take
 from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
 from tts_pipeline.audio.trim import Cut, cut_take
@@ -68,14 +67,6 @@ class Programme:
     overview_png: bytes | None = None
 
 
-class MeasurementMemo(Protocol):
-    """Where take loudness measurements are kept between renders (cache.MeasurementStore)."""
-
-    def get(self, digest: str) -> TakeLoudness | None: ...
-
-    def put(self, digest: str, measured: TakeLoudness) -> None: ...
-
-
 class _Stopped(Exception):
     """The takes stopped coming (synthesis failed or was interrupted)."""
 
@@ -108,7 +99,7 @@ class Production:
         tags: Tags,
         options: ProgrammeOptions,
         rate: int = PROGRAMME_RATE,
-        memo: MeasurementMemo | None = None,
+        memo: MeasurementStore | None = None,
     ) -> None:
         self.plan = plan
         self.memo = memo
