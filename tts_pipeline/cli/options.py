@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.text.normalize.fills import FillMap, load_fills
 from tts_pipeline.voices import VoiceProfile
 
 InputArg = Annotated[
@@ -141,10 +142,6 @@ def loudness_target(text: str) -> float | None:
         ) from None
 
 
-def fill_file(path: Path | None) -> Any:
-    """The fill-ins of ``--fill FILE`` (a FillMap), or None."""
-    if path is None:
-        return None
-    from tts_pipeline.text.normalize.fills import load_fills
-
-    return load_fills(path)
+def fill_file(path: Path | None) -> FillMap | None:
+    """The fill-ins of ``--fill FILE``, or None."""
+    return load_fills(path) if path is not None else None
