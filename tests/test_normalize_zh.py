@@ -293,7 +293,7 @@ def test_malformed_fills_raise_one_clear_line(tmp_path: Path, content: str, mess
 
 
 def test_missing_or_binary_fills_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="cannot read fills file"):
+    with pytest.raises(SettingsError, match="fills file not found"):
         load_fills(tmp_path / "nope.toml")
     path = tmp_path / "bin.toml"
     path.write_bytes(b"\xff\xfe\x00")

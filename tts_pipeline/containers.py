@@ -26,6 +26,7 @@ from mutagen.oggopus import OggOpus
 from tts_pipeline.errors import PipelineError, SettingsError
 from tts_pipeline.export import Tags, atomic_path, ffmetadata, ffmpeg_exe, run_ffmpeg
 from tts_pipeline.stitch import Timeline
+from tts_pipeline.user_files import read_user_file
 
 
 @dataclass(frozen=True)
@@ -111,19 +112,10 @@ class Cover:
 
 def load_cover(path: Path) -> Cover:
     """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line."""
-    try:
-        if not path.exists():
-            raise SettingsError(f"cover image not found: {path}")
-        if not path.is_file():
-            raise SettingsError(f"cover image {path} is not a file")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"cannot read cover image {path}: {exc.strerror or exc}") from None
+    data = read_user_file(path, what="cover image", limit=COVER_MAX_BYTES, error=SettingsError)
     mime = next((m for magic, m in COVER_TYPES.items() if data.startswith(magic)), None)
     if mime is None:
         raise SettingsError(f"cover image {path} is not a JPEG or PNG file")
-    if len(data) > COVER_MAX_BYTES:
-        raise SettingsError(f"cover image {path} is larger than 16 MB")
     width, height = _image_size(data, mime)
     return Cover(data, mime, width, height)
 

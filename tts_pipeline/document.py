@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_pipeline.errors import InputError
+from tts_pipeline.user_files import read_user_file
 
 # Refuse larger inputs: a speech is kilobytes; 5 MB of text is a long book (~4 days of audio).
 MAX_INPUT_BYTES = 5 * 1024 * 1024
@@ -41,24 +42,13 @@ class Document:
 
 def read_text(path: Path) -> str:
     """Read and decode a text file, or raise InputError with one clear line."""
-    try:
-        if path.is_dir():
-            raise InputError(f"{path} is a directory, not a text file")
-        if not path.exists():
-            raise InputError(f"input file not found: {path}")
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(
-                f"{path} is {size / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB "
-                "of text (split the document)"
-            )
-        data = path.read_bytes()
-    except InputError:
-        raise
-    except RuntimeError as exc:  # symlink loops surface as RuntimeError on some Pythons
-        raise InputError(f"cannot read {path}: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_user_file(
+        path,
+        what="input file",
+        limit=MAX_INPUT_BYTES,
+        error=InputError,
+        advice="split the document",
+    )
     return decode(data, name=str(path))
 
 

@@ -30,6 +30,7 @@ from tts_pipeline.containers import FORMATS
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import write_text_atomic
 from tts_pipeline.segment import Plan
+from tts_pipeline.user_files import read_user_file
 
 PAGE_SUFFIX = ".html"
 ASSETS = "page_assets"
@@ -355,6 +356,8 @@ def write_render_page(
 
 # Sidecar suffixes longer than one extension (an output's stem is what precedes them).
 _LONG_SUFFIXES = (".manifest.json", ".chapters.vtt", ".chapters.json")
+# Far above the manifest of the longest document a render takes (5 MB of text: about 20 MB).
+MAX_MANIFEST_BYTES = 64 << 20
 
 
 def find_page(target: Path) -> Path:
@@ -382,8 +385,9 @@ def find_page(target: Path) -> Path:
     manifest = target.parent / f"{stem}.manifest.json"
     if manifest.is_file():
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            raw = read_user_file(manifest, what="manifest", limit=MAX_MANIFEST_BYTES)
+            data = json.loads(raw.decode("utf-8"))
+        except (PipelineError, UnicodeDecodeError, ValueError):
             raise PipelineError(f"cannot read the manifest {manifest}") from None
         listed = data.get("outputs", {}).get("page") if isinstance(data, dict) else None
         if isinstance(listed, str) and listed:

@@ -31,6 +31,9 @@ from functools import cached_property
 from pathlib import Path
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.user_files import read_user_file
+
+MAX_FILLS_FILE_BYTES = 1 << 20  # a fills file is a few hundred bytes
 
 _LETTER = "[Xx×Ｘｘ]"
 _LATIN_OR_LETTER = "[A-Za-zＸｘ×]"
@@ -138,10 +141,7 @@ def fold_text(text: str) -> str:
 
 def load_fills(path: Path) -> FillMap:
     """Read a fills TOML file. Raises SettingsError (one line) when it is missing or malformed."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SettingsError(f"cannot read fills file {path}: {error.strerror or error}") from None
+    raw = read_user_file(path, what="fills file", limit=MAX_FILLS_FILE_BYTES, error=SettingsError)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
