@@ -301,6 +301,16 @@ def test_missing_or_binary_fills_file(tmp_path: Path) -> None:
         load_fills(path)
 
 
+def test_a_fill_value_is_at_most_100_characters(tmp_path: Path) -> None:
+    FillMap.from_mapping({"XX中学": "甲" * 100, "XX人": ["1人", "乙" * 100]})
+    too_long = "甲" * 101
+    with pytest.raises(SettingsError) as caught:
+        load_fills(_write(tmp_path, f'"XX中学" = "一中"\n"XX人" = ["5人", "{too_long}"]\n'))
+    message = str(caught.value)
+    assert "the value of 'XX人' is 101 characters long; a fill-in is at most 100" in message
+    assert "\n" not in message
+
+
 # ---------------------------------------------------------------------------------------------
 # Other languages and the API shape
 
