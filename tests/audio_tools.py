@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_pipeline.engines.base import SynthesisRequest, Take
+from tts_pipeline.engines.base import Speakability, SynthesisRequest, Take
 from tts_pipeline.export import ffmpeg_exe
 from tts_pipeline.voices import VoiceProfile
 
@@ -233,6 +233,9 @@ class SyntheticEngine:
 
     def check(self, voice: VoiceProfile) -> None:
         return None
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        return Speakability()  # it makes a take of anything
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

@@ -25,7 +25,13 @@ from tts_pipeline.engines import Engine, Take, default_jobs, engine_for
 from tts_pipeline.errors import InputError
 from tts_pipeline.export import Tags
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS
-from tts_pipeline.render import TakeStore, effective_loudness, ensure_writable_dir, synthesize_plan
+from tts_pipeline.render import (
+    TakeStore,
+    effective_loudness,
+    ensure_writable_dir,
+    require_speech,
+    synthesize_plan,
+)
 from tts_pipeline.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
 
@@ -89,14 +95,17 @@ def _shorten(text: str, limit: int) -> str:
     return head[: ends[-1]] if ends else head
 
 
-def preview_plan(sample: str, voice: VoiceProfile) -> Plan:
+def preview_plan(sample: str, voice: VoiceProfile, engine: Engine | None = None) -> Plan:
     """A one-utterance plan (normalized like a render's) with no pause after it."""
     document = Document(
         title=sample,
         chapters=(Chapter(title=voice.display_name, paragraphs=(), kind="opening"),),
         language=voice.language,
     )
-    plan = build_plan(document, voice.pauses)
+    speaker = engine or engine_for(voice)
+    plan = build_plan(
+        document, voice.pauses, speakability=lambda text: speaker.speakability(text, voice)
+    )
     chapters = tuple(
         replace(chapter, utterances=tuple(replace(u, pause_after=0.0) for u in chapter.utterances))
         for chapter in plan.chapters
@@ -120,8 +129,9 @@ def preview(
 ) -> PreviewResult:
     """Synthesize the sample and write ``output_dir/preview-<voice>.wav`` (atomically)."""
     sample = sample_text(voice, text, source)
-    plan = preview_plan(sample, voice)
     engine = engine or engine_for(voice)
+    plan = preview_plan(sample, voice, engine)
+    require_speech(plan, voice, "the preview text")
     engine.check(voice)
     ensure_writable_dir(output_dir)
     takes = store if store is not None else TakeCache()

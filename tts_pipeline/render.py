@@ -16,7 +16,7 @@ from tts_pipeline import containers, export, page, produce, subtitles
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Document, load_document
 from tts_pipeline.engines import Engine, SynthesisRequest, Take, default_jobs, engine_for
-from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
+from tts_pipeline.errors import EngineUnavailable, InputError, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.normalize.fills import as_fill_map
 from tts_pipeline.segment import Plan, build_plan
@@ -187,9 +187,55 @@ def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
+def plan_document(
+    path: Path, voice: VoiceProfile, fills: Any | None = None, engine: Engine | None = None
+) -> Plan:
+    """The plan of the document at ``path`` for ``voice`` (its engine says what of each
+    utterance the voice cannot say)."""
     document: Document = load_document(path)
-    return build_plan(document, voice.pauses, fills)
+    speaker = engine or engine_for(voice)
+    return build_plan(
+        document, voice.pauses, fills, speakability=lambda text: speaker.speakability(text, voice)
+    )
+
+
+# How much unspeakable text a warning or an error quotes, and how many utterances it names.
+QUOTED_TEXTS = 4
+QUOTED_CHARS = 24
+QUOTED_IDS = 12
+
+
+def require_speech(plan: Plan, voice: VoiceProfile, name: str) -> None:
+    """Fail (one line, before any synthesis) when the voice can say nothing of the plan."""
+    if plan.says_nothing:
+        raise InputError(
+            f"the voice {voice.name} can say nothing of {name}: it cannot say {_quoted(plan)} "
+            "(for text in another language, choose a voice that speaks it with --voice)"
+        )
+
+
+def unspeakable_warnings(plan: Plan, voice: VoiceProfile) -> tuple[str, ...]:
+    """One line naming the utterances with text the voice cannot say (it is left out)."""
+    if not plan.unspeakable:
+        return ()
+    ids = list(dict.fromkeys(x.utterance for x in plan.unspeakable))
+    named = ", ".join(ids[:QUOTED_IDS]) + (
+        f" and {len(ids) - QUOTED_IDS} more" if len(ids) > QUOTED_IDS else ""
+    )
+    return (
+        f"the voice {voice.name} cannot say some text, which is left out: {_quoted(plan)} "
+        f"in {named} (`tts-pipeline plan` shows where)",
+    )
+
+
+def _quoted(plan: Plan) -> str:
+    texts = list(dict.fromkeys(x.text for x in plan.unspeakable if x.text))
+    shown = [
+        repr(t if len(t) <= QUOTED_CHARS else t[: QUOTED_CHARS - 1] + "…")
+        for t in texts[:QUOTED_TEXTS]
+    ]
+    more = len(texts) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "") if shown else "anything"
 
 
 def plan_keys(plan: Plan, engine: Engine, voice: VoiceProfile) -> list[str]:
@@ -357,8 +403,9 @@ def render(
         store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
-    plan = plan_document(source, voice, settings.fills)
     engine = engine or engine_for(voice)
+    plan = plan_document(source, voice, settings.fills, engine)
+    require_speech(plan, voice, source.name)
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -465,7 +512,7 @@ def render(
         else None,
         fallback_ids=synthesis.fallback_ids,
         fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
-        warnings=fill_warnings(settings.fills, plan),
+        warnings=fill_warnings(settings.fills, plan) + unspeakable_warnings(plan, voice),
     )
 
 

@@ -6,10 +6,12 @@ Pure: the same document and settings always give the same plan.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from tts_pipeline.document import Document
+from tts_pipeline.engines.base import Speakability
 from tts_pipeline.normalize import DocumentNormalizer, PlaceholderHit
 from tts_pipeline.normalize.fills import FillMap, fold_text
 from tts_pipeline.voices import Pauses
@@ -52,16 +54,33 @@ class PlannedPlaceholder:
 
 
 @dataclass(frozen=True)
+class UnspeakableText:
+    """Text of an utterance that the voice cannot say (it is left out), as it stands in the
+    spoken text; ``silent``: the utterance has nothing the voice can say (it is silence)."""
+
+    text: str
+    utterance: str
+    silent: bool
+
+
+@dataclass(frozen=True)
 class Plan:
     title: str
     language: str
     chapters: tuple[PlanChapter, ...]
     removed: tuple[str, ...] = field(default=())
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
+    unspeakable: tuple[UnspeakableText, ...] = field(default=())
 
     @property
     def utterances(self) -> list[Utterance]:
         return [u for c in self.chapters for u in c.utterances]
+
+    @property
+    def says_nothing(self) -> bool:
+        """True when the voice can say nothing of any utterance."""
+        silent = {x.utterance for x in self.unspeakable if x.silent}
+        return all(u.id in silent for u in self.utterances)
 
     def to_json(self) -> dict[str, Any]:
         """The `plan --json` shape (stable; documented in the README)."""
@@ -86,6 +105,10 @@ class Plan:
             "placeholders": [
                 {"text": p.text, "spoken": p.spoken, "utterance": p.utterance}
                 for p in self.placeholders
+            ],
+            "unspeakable": [
+                {"text": x.text, "utterance": x.utterance, "silent": x.silent}
+                for x in self.unspeakable
             ],
         }
 
@@ -271,7 +294,10 @@ def build_plan(
     pauses: Pauses | None = None,
     fills: Any | None = None,
     limit: int = MAX_UTTERANCE_CHARS,
+    speakability: Callable[[str], Speakability] | None = None,
 ) -> Plan:
+    """The plan of ``document``; ``speakability`` (an engine's, for the voice) says what of
+    each utterance's spoken text the voice cannot say."""
     pauses = pauses or Pauses()
     drafts = _drafts(document, limit, DocumentNormalizer(document.language, fills))
     gap = {
@@ -308,7 +334,20 @@ def build_plan(
         chapters=chapters,
         removed=document.removed,
         placeholders=placeholders,
+        unspeakable=_unspeakable(utterances, speakability) if speakability else (),
     )
+
+
+def _unspeakable(
+    utterances: list[Utterance], speakability: Callable[[str], Speakability]
+) -> tuple[UnspeakableText, ...]:
+    found: list[UnspeakableText] = []
+    for u in utterances:
+        verdict = speakability(u.spoken)
+        found.extend(UnspeakableText(text, u.id, verdict.silent) for text in verdict.unspeakable)
+        if verdict.silent and not verdict.unspeakable:  # nothing at all to say (no text)
+            found.append(UnspeakableText("", u.id, True))
+    return tuple(found)
 
 
 def _planned(hit: PlaceholderHit, utterance_id: str) -> PlannedPlaceholder:

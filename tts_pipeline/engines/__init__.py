@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from tts_pipeline.engines.base import Boundary, Engine, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Engine, Speakability, SynthesisRequest, Take
 from tts_pipeline.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Boundary",
     "Engine",
+    "Speakability",
     "SynthesisRequest",
     "Take",
     "get_engine",

@@ -43,7 +43,7 @@ import edge_tts
 from edge_tts import exceptions as edge_exceptions
 from edge_tts.data_classes import TTSConfig
 
-from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
 from tts_pipeline.engines.edge_audio import (
     SAMPLE_RATE,
     Piece,
@@ -56,13 +56,14 @@ from tts_pipeline.engines.edge_audio import (
 from tts_pipeline.engines.edge_bridge import BackgroundRun, Emit
 from tts_pipeline.engines.edge_endpoint import describe_endpoint, resolve_endpoint, use_endpoint
 from tts_pipeline.engines.edge_retry import Kind, RetryPolicy, ServiceStalled, classify, describe
-from tts_pipeline.engines.edge_text import MAX_CHARS, clean_text, split_for_service
+from tts_pipeline.engines.edge_text import MAX_CHARS, clean_text, is_emoji, split_for_service
 from tts_pipeline.engines.edge_voices import (
     known_voice_names,
     list_voices_live,
     run_sync,
 )
 from tts_pipeline.engines.edge_voices import list_voices as _list_voices
+from tts_pipeline.engines.speakable import Reading, assess, by_script
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
@@ -141,6 +142,11 @@ class EdgeEngine:
         ``preflight_timeout``) so an unreachable service fails before any synthesis."""
         validate_voice(voice)
         run_sync(self._preflight(voice))
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """Roughly: the letters of the voice's locale, numbers and symbols, but not emoji
+        (``clean_text`` removes them before sending)."""
+        return assess(text, by_script(voice.language, _symbol_reading))
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1
@@ -407,6 +413,10 @@ def list_voices(
 ) -> tuple[list[dict[str, Any]], str]:
     """Voices filtered by locale/gender and their source: ``"live"`` or ``"snapshot"``."""
     return _list_voices(locale, gender, endpoint=endpoint, timeout=timeout)
+
+
+def _symbol_reading(char: str) -> Reading:
+    return Reading.UNSAID if is_emoji(char) else Reading.SAID
 
 
 def validate_voice(voice: VoiceProfile) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
 from tts_pipeline.engines.litert_model import (
     HOP_SIZE,
     SAMPLE_RATE,
@@ -30,6 +30,7 @@ from tts_pipeline.engines.litert_model import (
     locate_model_files,
     prepare_models,
 )
+from tts_pipeline.engines.speakable import assess
 from tts_pipeline.engines.workers import WorkerError, WorkerTask, run_in_workers
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 from tts_pipeline.frontend_zh import (
@@ -37,6 +38,7 @@ from tts_pipeline.frontend_zh import (
     Chunk,
     Pause,
     frontend_version,
+    reading,
     split_chunks,
     text_to_phonemes,
 )
@@ -226,6 +228,10 @@ class LocalZhEngine:
             raise EngineUnavailable(
                 "offline Mandarin voice unavailable: the ai-edge-litert runtime is not installed"
             ) from None
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """Mandarin: Han characters with a reading, Latin letters (spelled), digits."""
+        return assess(text, reading)
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

@@ -146,6 +146,11 @@ def _char_reading(char: str) -> str | None:
     return _tone3(to_tone3(readings.split(",")[0], neutral_tone_with_five=True))
 
 
+def has_reading(char: str) -> bool:
+    """Whether a Han character has a reading the model can say (else it is skipped)."""
+    return _char_reading(char) is not None
+
+
 def _tone3(pinyin: str) -> str | None:
     """Keep a reading only if it is a syllable the model can say."""
     return pinyin if to_baker(pinyin) is not None else None
