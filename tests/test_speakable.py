@@ -11,6 +11,7 @@ from tts_pipeline.engines.espeak import EspeakEngine
 from tts_pipeline.engines.local_zh import LocalZhEngine
 from tts_pipeline.engines.speakable import Reading, assess
 from tts_pipeline.frontend_zh import reading, text_to_phonemes
+from tts_pipeline.frontend_zh.g2p import _char_reading, in_gb2312
 from tts_pipeline.segment import build_plan
 from tts_pipeline.voices import load_profile
 
@@ -38,6 +39,19 @@ def test_the_front_end_drops_what_it_calls_unsaid_and_says_the_rest() -> None:
     for char in "中文A5😀مテ★·，":
         changed = text_to_phonemes(f"好{char}") != alone
         assert changed == (reading(char) is Reading.SAID), char
+
+
+def test_every_gb2312_hanzi_has_a_reading() -> None:
+    # has_reading takes this for granted (so planning need not load pypinyin's dictionary).
+    hanzi = [
+        char
+        for lead in range(0xB0, 0xF8)
+        for trail in range(0xA1, 0xFF)
+        if (char := bytes([lead, trail]).decode("gb2312", errors="ignore"))
+    ]
+    assert len(hanzi) == 6763
+    assert all(in_gb2312(char) and _char_reading(char) is not None for char in hanzi)
+    assert not in_gb2312("𪚥") and not in_gb2312("、") and not in_gb2312("A")
 
 
 def test_espeak_says_its_languages_letters_and_names_symbols() -> None:

@@ -77,9 +77,12 @@ def scripts_of_language(language: str) -> frozenset[str] | None:
     return _language_scripts().get(language.split("-")[0].lower())
 
 
-def by_script(
-    language: str, symbol: Callable[[str], Reading] = lambda _char: Reading.SAID
-) -> Callable[[str], Reading]:
+def said(_char: str) -> Reading:
+    return Reading.SAID
+
+
+@cache
+def by_script(language: str, symbol: Callable[[str], Reading] = said) -> Callable[[str], Reading]:
     """The reading of a voice that says the letters of its language's scripts and every number;
     ``symbol`` decides for symbols (eSpeak NG names them, the edge voices drop emoji)."""
     scripts = scripts_of_language(language)
@@ -94,4 +97,8 @@ def by_script(
             return symbol(char)
         return Reading.QUIET
 
-    return lambda char: combined(char, letter_or_symbol)
+    @cache
+    def reading(char: str) -> Reading:
+        return combined(char, letter_or_symbol)
+
+    return reading
