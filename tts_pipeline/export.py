@@ -21,6 +21,7 @@ from typing import Any
 import imageio_ffmpeg
 
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.segment import Plan
 from tts_pipeline.stitch import Timeline
 
@@ -73,34 +74,33 @@ def write_text_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def escape_ffmetadata(value: str) -> str:
-    """FFMETADATA needs '=', ';', '#', '\\' and newlines escaped with a backslash."""
-    out = []
-    for ch in value:
-        if ch in "=;#\\\n":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+def ffmetadata(timeline: Timeline | None) -> str:
+    """An FFMETADATA file with the chapters' times (in samples: exact, no rounding) and no text.
 
-
-def ffmetadata(tags: Tags, timeline: Timeline | None) -> str:
-    """Tags and chapters for ffmpeg. Chapter times are in samples (exact, no rounding)."""
+    Tags and chapter titles go on ffmpeg's command line instead (``metadata_arguments``): no
+    escaping makes FFMETADATA hold a value that ends in a backslash, since ffmpeg's line reader
+    takes the escaped backslash before the line's end for an escaped line break, and the value
+    swallows the next line (the next tag, or a chapter's times)."""
     lines = [";FFMETADATA1"]
-    for key, value in _tag_items(tags):
-        lines.append(f"{key}={escape_ffmetadata(value)}")
     for mark in timeline.chapters if timeline is not None else ():
-        lines += [
-            "[CHAPTER]",
-            f"TIMEBASE=1/{timeline.sample_rate}",
-            f"START={mark.start}",
-            f"END={mark.end}",
-            f"title={escape_ffmetadata(mark.title)}",
-        ]
+        lines += ["[CHAPTER]", f"TIMEBASE=1/{timeline.sample_rate}"]
+        lines += [f"START={mark.start}", f"END={mark.end}"]
     return "\n".join(lines) + "\n"
 
 
-def _tag_items(tags: Tags) -> list[tuple[str, str]]:
+def metadata_arguments(tags: Iterable[tuple[str, str]], chapters: Iterable[str] = ()) -> list[str]:
+    """ffmpeg options that set the tags and the titles of the chapters (in order) of the next
+    output: text as metadata holds it (outputs.metadata_text), no escaping needed."""
+    args: list[str] = []
+    for key, value in tags:
+        args += ["-metadata", f"{key}={metadata_text(value)}"]
+    for index, title in enumerate(chapters):
+        args += [f"-metadata:c:{index}", f"title={metadata_text(title)}"]
+    return args
+
+
+def tag_items(tags: Tags) -> list[tuple[str, str]]:
+    """(key, value) of every tag with a value, as the containers hold them."""
     items = [
         ("title", tags.title),
         ("artist", tags.artist),
@@ -112,7 +112,8 @@ def _tag_items(tags: Tags) -> list[tuple[str, str]]:
         ("comment", tags.comment),
         *tags.extra.items(),
     ]
-    return [(k, v) for k, v in items if v]
+    cleaned = [(key, metadata_text(value)) for key, value in items]
+    return [(key, value) for key, value in cleaned if value]
 
 
 def encode_m4b(
@@ -240,7 +241,7 @@ def manifest(
         "engine": engine,
         "voice": voice,
         "outputs": outputs,
-        "tags": dict(_tag_items(tags)) if tags else {},
+        "tags": dict(tag_items(tags)) if tags else {},
         "loudness": loudness,
         "chapters": [
             {
