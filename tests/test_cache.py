@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +166,70 @@ def test_a_second_production_measures_nothing_and_writes_the_same_audio(
         outputs.append((tmp_path / run / "p.wav").read_bytes())
         assert len(calls) == (len(takes) if run == "cold" else 0), run
     assert outputs[0] == outputs[1]
+
+
+def _flip_a_digit(text: str, field: str) -> str:
+    """``text`` with one digit of ``field``'s number changed, as a bad disk sector might."""
+    match = re.search(rf'"{field}": -?\d+\.(\d)', text)
+    assert match, text[:200]
+    digit = match.group(1)
+    return text[: match.start(1)] + str((int(digit) + 5) % 10) + text[match.end(1) :]
+
+
+def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loudness measurements kept between renders get the integrity of takes: a file damaged
+    # the way a disk or a user would damage it is measured again, and the programme is the same.
+    plan = build_plan(parse("Title\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(6))))
+    takes = [
+        Take(_measured_take(1.0 + 0.5 * i, seed=i), 24_000, "synthetic", "tone")
+        for i in range(len(plan.utterances))
+    ]
+    calls = []
+    real = lufs.measure_take
+    monkeypatch.setattr(
+        lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
+    )
+    memo = TakeCache(tmp_path / "cache").measurements
+    options = produce.OutputOptions(formats=("wav",), subtitles=False)
+
+    def programme(run: str) -> bytes:
+        calls.clear()
+        production = produce.Production(
+            plan, takes.__getitem__, tmp_path / run, "p", Tags("T"), options, memo=memo
+        )
+        production.start().result()
+        return (tmp_path / run / "p.wav").read_bytes()
+
+    first = programme("first")
+    files = sorted(memo.root.glob("*/*.json"))
+    assert len(files) == len(takes) == 7
+
+    def stored(path: Path) -> lufs.TakeLoudness:
+        measured = memo.get(path.stem)
+        assert measured is not None
+        return measured
+
+    damaged = {
+        "one digit of the loudness": lambda p: p.write_text(
+            _flip_a_digit(p.read_text("utf-8"), "own"), "utf-8"
+        ),
+        "one digit of the peak": lambda p: p.write_text(
+            _flip_a_digit(p.read_text("utf-8"), "peak"), "utf-8"
+        ),
+        "an absurd value": lambda p: p.write_text(
+            re.sub(r'"own": [^,]+', '"own": 1e300', p.read_text("utf-8")), "utf-8"
+        ),
+        "a truncated file": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+        # Whole, well-formed files whose numbers cannot be this take's (a bug, another tool):
+        "wrong block count": lambda p: memo.put(
+            p.stem, replace(stored(p), blocks=stored(p).blocks[:-3])
+        ),
+        "an impossible peak": lambda p: memo.put(p.stem, replace(stored(p), peak=1e-6)),
+    }
+    for path, damage in zip(files, damaged.values(), strict=False):
+        damage(path)
+    assert programme("again") == first
+    assert len(calls) == len(damaged)  # each damaged file measured again, the good one not
+    assert programme("third") == first and calls == []  # and stored whole again

@@ -282,7 +282,7 @@ class Production:
             return lufs.measure_take(samples, self.rate)
         digest = hashlib.sha256(f"{self.rate}:".encode() + samples.tobytes()).hexdigest()
         measured = self.memo.get(digest)
-        if measured is None:
+        if measured is None or not lufs.measurement_fits(measured, samples, self.rate):
             measured = lufs.measure_take(samples, self.rate)
             self.memo.put(digest, measured)
         return measured
