@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import signal
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,3 +236,43 @@ def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
     assert programme("again") == first
     assert len(calls) == len(damaged)  # each damaged file measured again, the good one not
     assert programme("third") == first and calls == []  # and stored whole again
+
+
+def _stuck_writer(root: str, key: str) -> None:
+    """Store a take, but never finish: the take's temporary file stays while this process
+    lives (as if it were killed at that moment)."""
+    os.fsync = lambda fd: time.sleep(3600)  # type: ignore[assignment]
+    TakeCache(Path(root)).put(key, make_take(0, 1000))
+
+
+def test_sweep_removes_the_parts_of_dead_writers_only(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    cache = TakeCache(tmp_path)
+    writers = {k: ctx.Process(target=_stuck_writer, args=(str(tmp_path), k * 32)) for k in "ab"}
+    for writer in writers.values():
+        writer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.rglob(".*.part"))) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        parts = {k: next(tmp_path.glob(f"{k * 2}/.*.part")) for k in "ab"}
+        os.kill(writers["a"].pid, signal.SIGKILL)  # not reaped yet: a zombie is dead too
+        time.sleep(0.2)
+        # A process id given to another process since: this one, with another start time.
+        reused = tmp_path / "cc" / f".{'c' * 16}.{os.getpid()}-1.abcdefgh.part"
+        reused.parent.mkdir()
+        reused.write_bytes(b"")
+        # Measurements are written the same way, beside the takes.
+        (tmp_path / "loudness" / "dd").mkdir(parents=True)
+        stale_measurement = tmp_path / "loudness" / "dd" / reused.name
+        stale_measurement.write_bytes(b"")
+        assert cache.sweep() == 3
+        assert not parts["a"].exists() and not reused.exists() and not stale_measurement.exists()
+        assert parts["b"].exists()  # its writer is alive
+        assert cache.sweep() == 0
+    finally:
+        for writer in writers.values():
+            writer.kill()
+            writer.join()
+    assert cache.sweep() == 1 and list(tmp_path.rglob(".*.part")) == []

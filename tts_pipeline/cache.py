@@ -27,6 +27,7 @@ from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import write_text_atomic
 from tts_pipeline.loudness import MEASUREMENT_VERSION, TakeLoudness
+from tts_pipeline.outputs import scratch
 
 CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"
@@ -81,7 +82,9 @@ class TakeCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".part", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(
+                prefix=scratch.part_prefix(key[:16]), suffix=scratch.PART_SUFFIX, dir=path.parent
+            )
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(encode_take(take))
@@ -115,6 +118,16 @@ class TakeCache:
             for child in self.root.iterdir():
                 if child.is_dir() and (len(child.name) == 2 or child.name == MEASUREMENTS_DIR):
                     shutil.rmtree(child, ignore_errors=True)
+        return removed
+
+    def sweep(self) -> int:
+        """Remove the temporary files of renders that were killed while they wrote a take or a
+        measurement here (outputs.scratch); how many."""
+        removed = 0
+        if self.root.is_dir():
+            folders = [*self.root.glob("??"), *(self.root / MEASUREMENTS_DIR).glob("??")]
+            for folder in folders:
+                removed += scratch.sweep_parts(folder)
         return removed
 
     @property

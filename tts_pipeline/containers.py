@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
-import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from tts_pipeline.export import (
     run_ffmpeg,
     tag_items,
 )
+from tts_pipeline.outputs import scratch
 from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.stitch import Timeline
 
@@ -320,20 +320,19 @@ def encode(
     rate = known.sample_rate if known is not None else sample_rate
     if rate is None:
         raise ValueError("a streamed programme needs its sample rate")
-    with (
-        tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
-        contextlib.ExitStack() as stack,
-    ):
-        meta = Path(scratch) / "tags.ffmeta"
-        meta.write_text(ffmetadata(known), encoding="utf-8")
+    with scratch.temp_folder() as folder, contextlib.ExitStack() as stack:
+        # Where ffmpeg writes: when a disk is full, the message says which.
+        writes_to = [folder.parent, *dict.fromkeys(path.parent for path in targets.values())]
+        meta = folder / "chapters.ffmeta"
+        scratch.write_scratch(meta, ffmetadata(known).encode("utf-8"))
         image: Path | None = None
         if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
-            image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
-            image.write_bytes(cover.data)
+            image = folder / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
+            scratch.write_scratch(image, cover.data)
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
         # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file.
         later = {
-            fmt: Path(scratch) / f"programme.{FORMATS[fmt].extension}"
+            fmt: folder / f"programme.{FORMATS[fmt].extension}"
             for fmt in targets
             if known is None and FORMATS[fmt].family in FFMPEG_CHAPTERS
         }
@@ -347,10 +346,10 @@ def encode(
                 cmd.append(str(later[fmt]))
             else:
                 cmd += _output_args(spec, tmp, codec, image is not None, tags, known)
-        run_ffmpeg(cmd, pcm)
+        run_ffmpeg(cmd, pcm, writes_to)
         final = known if known is not None else timeline()  # type: ignore[operator]
         if later:
-            meta.write_text(ffmetadata(final), encoding="utf-8")
+            scratch.write_scratch(meta, ffmetadata(final).encode("utf-8"))
             for fmt, scratch_file in later.items():
                 spec = FORMATS[fmt]
                 copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
@@ -358,7 +357,7 @@ def encode(
                 copy += _output_args(
                     spec, temps[fmt], ["-c:a", "copy"], image is not None, tags, final
                 )
-                run_ffmpeg(copy, ())
+                run_ffmpeg(copy, (), writes_to)
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             try:
