@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,13 @@ import pytest
 
 from tts_pipeline import loudness as lufs
 from tts_pipeline import produce
-from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
+from tts_pipeline.cache import (
+    MeasurementStore,
+    TakeCache,
+    decode_take,
+    default_cache_dir,
+    encode_take,
+)
 from tts_pipeline.document import parse
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.export import Tags
@@ -144,52 +151,19 @@ def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: P
     assert not store.root.exists()
 
 
-def test_a_second_production_measures_nothing_and_writes_the_same_audio(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    plan = build_plan(parse("Title\n\nFirst paragraph.\n\nSecond paragraph.\n"))
-    takes = [
-        Take(_measured_take(1.0 + i, seed=i), 24_000, "synthetic", "tone")
-        for i in range(len(plan.utterances))
-    ]
-    calls = []
-    real = lufs.measure_take
-    monkeypatch.setattr(
-        lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
+def _productions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paragraphs: int
+) -> tuple[Callable[[str], bytes], list[int], MeasurementStore]:
+    """Make the programme (WAV bytes) of a plan of synthetic takes with one measurement store,
+    as often as asked: (make it, the measurements the last one made, the store)."""
+    plan = build_plan(
+        parse("Title\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(paragraphs)))
     )
-    memo = TakeCache(tmp_path / "cache").measurements
-    options = produce.OutputOptions(formats=("wav",), subtitles=False)
-    outputs = []
-    for run in ("cold", "warm"):
-        calls.clear()
-        production = produce.Production(
-            plan, takes.__getitem__, tmp_path / run, "p", Tags("T"), options, memo=memo
-        )
-        production.start().result()
-        outputs.append((tmp_path / run / "p.wav").read_bytes())
-        assert len(calls) == (len(takes) if run == "cold" else 0), run
-    assert outputs[0] == outputs[1]
-
-
-def _flip_a_digit(text: str, field: str) -> str:
-    """``text`` with one digit of ``field``'s number changed, as a bad disk sector might."""
-    match = re.search(rf'"{field}": -?\d+\.(\d)', text)
-    assert match, text[:200]
-    digit = match.group(1)
-    return text[: match.start(1)] + str((int(digit) + 5) % 10) + text[match.end(1) :]
-
-
-def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Loudness measurements kept between renders get the integrity of takes: a file damaged
-    # the way a disk or a user would damage it is measured again, and the programme is the same.
-    plan = build_plan(parse("Title\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(6))))
     takes = [
         Take(_measured_take(1.0 + 0.5 * i, seed=i), 24_000, "synthetic", "tone")
         for i in range(len(plan.utterances))
     ]
-    calls = []
+    calls: list[int] = []
     real = lufs.measure_take
     monkeypatch.setattr(
         lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
@@ -205,9 +179,35 @@ def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
         production.start().result()
         return (tmp_path / run / "p.wav").read_bytes()
 
+    return programme, calls, memo
+
+
+def test_a_second_production_measures_nothing_and_writes_the_same_audio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    programme, calls, _ = _productions(tmp_path, monkeypatch, 2)
+    cold = programme("cold")
+    assert len(calls) == 3
+    assert programme("warm") == cold and calls == []
+
+
+def _flip_a_digit(text: str, field: str) -> str:
+    """``text`` with one digit of ``field``'s number changed, as a bad disk sector might."""
+    match = re.search(rf'"{field}": -?\d+\.(\d)', text)
+    assert match, text[:200]
+    digit = match.group(1)
+    return text[: match.start(1)] + str((int(digit) + 5) % 10) + text[match.end(1) :]
+
+
+def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loudness measurements kept between renders get the integrity of takes: a file damaged
+    # the way a disk or a user would damage it is measured again, and the programme is the same.
+    programme, calls, memo = _productions(tmp_path, monkeypatch, 6)
     first = programme("first")
     files = sorted(memo.root.glob("*/*.json"))
-    assert len(files) == len(takes) == 7
+    assert len(files) == len(calls) == 7
 
     def stored(path: Path) -> lufs.TakeLoudness:
         measured = memo.get(path.stem)

@@ -7,10 +7,10 @@ scratch files into a folder in the system's temporary folder (``tts-pipeline-<ow
 where the system does not say), so that a process id given to another process later is not
 taken for the owner.
 
-A run removes its own temporary files on every way out Python sees (errors, Ctrl-C). A run that
-was killed (SIGKILL, the machine switched off) cannot: the next render removes them, but only
-those whose owner is gone, never a live run's (two renders into one folder, or sharing a take
-cache, each keep theirs).
+A run removes its own temporary files on every way out Python sees (errors, Ctrl-C, SIGTERM).
+A run that was killed (SIGKILL, the machine switched off) cannot: the next render removes them,
+but only those whose owner is gone, never a live run's (two renders into one folder, or sharing
+a take cache, each keep theirs).
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def sweep_parts(folder: Path) -> int:
 def sweep_temp_folders(parent: Path | None = None) -> int:
     """Remove this user's scratch folders in the temporary folder whose run is gone."""
     removed = 0
+    if os.name != "posix":
+        return removed  # (owner_alive cannot tell here)
     parent = parent if parent is not None else Path(tempfile.gettempdir())
     with contextlib.suppress(OSError), os.scandir(parent) as entries:
         for entry in entries:
