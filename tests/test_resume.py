@@ -288,14 +288,15 @@ def test_ctrl_c_while_levelling_and_encoding_leaves_nothing(
     write_speech(source, LONG)
     env = temp_env(tmp)
     started = time.monotonic()
-    tries = 0
+    tries = landed = 0
     # Every take is cached: the render spends its time levelling and encoding, and the signal
-    # lands there at a different moment each time. Bounded: at least 3 tries, at most 8 or 30 s.
-    while tries < 3 or (tries < 8 and time.monotonic() - started < 30):
+    # lands there at a different moment each time. Bounded: until it landed there 3 times, at
+    # most 8 tries or 30 s (after 3 tries).
+    while landed < 3 and (tries < 3 or (tries < 8 and time.monotonic() - started < 30)):
         out, log = tmp_path / f"out{tries}", tmp_path / f"render{tries}.log"
         proc = start_render(source, out, long_cache, env, log)
         wait_for_parts(proc, out)
-        time.sleep(0.5 + 0.25 * tries)  # past reading the takes: levelling and encoding
+        time.sleep(0.5 + 0.25 * tries)  # past reading the takes
         os.killpg(proc.pid, signal.SIGINT)
         code = proc.wait(timeout=60)
         stderr = log.read_text()
@@ -304,6 +305,11 @@ def test_ctrl_c_while_levelling_and_encoding_leaves_nothing(
         assert leftovers(out, tmp, long_cache) == [], f"try {tries}"
         assert not out.exists() or list(out.iterdir()) == []
         tries += 1
+        # The progress display, drawn once at the end when stderr is no terminal, names the
+        # stage the render was in.
+        landed += "Levelling and encoding" in stderr
+    print(f"{landed} of {tries} interrupts landed while levelling and encoding")
+    assert landed >= 2, f"{landed} of {tries} interrupts landed while levelling and encoding"
 
 
 def test_sigterm_while_encoding_stops_like_ctrl_c(tmp_path: Path, long_cache: Path) -> None:
