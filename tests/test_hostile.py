@@ -252,7 +252,94 @@ ROWS: list[Hostile] = [
             "测试\n".encode() + SPEECH.encode("gbk")
         ),
     ),
+    # issue 13: the output side
+    Hostile(
+        "a title and a heading ending in a backslash, m4b and mp3",
+        ("render", "{tmp}/backslash.txt", "-o", "{out}", "--format", "m4b", "--format", "mp3"),
+        exit_code=0,
+        prepare=lambda tmp: (tmp / "backslash.txt").write_text(BACKSLASH_SPEECH, "utf-8"),
+        check=lambda run: check_metadata(
+            run,
+            "backslash",
+            "会议讲话\\",
+            XIAOMEI,
+            ["开场白", "第一，提高认识\\", "第二，狠抓落实"],
+        ),
+    ),
+    Hostile(
+        "--author with a carriage return, every container and the cue sheet",
+        (
+            "render",
+            "{speech}",
+            "-o",
+            "{out}",
+            "--author",
+            "Ann\r[CHAPTER]\nBob",
+            "--format",
+            "m4b,mp3,wav",
+            "--no-page",
+        ),
+        exit_code=0,
+        check=lambda run: check_metadata(
+            run,
+            "speech",
+            "会议讲话",
+            "Ann [CHAPTER] Bob",
+            ["开场白", "第一，提高认识", "第二，狠抓落实"],
+        ),
+    ),
+    Hostile(
+        "a damaged JPEG cover: refused before synthesis",
+        ("render", "{speech}", "-o", "{out}", "--cover", "{tmp}/cover.jpg", "--format", "mp3"),
+        message=r"^error: cover image .*cover\.jpg is damaged",
+        prepare=lambda tmp: (tmp / "cover.jpg").write_bytes(DAMAGED_JPEG),
+        check=lambda run: nothing_synthesized(),
+    ),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the rows of issue 13 (the output side) use
+
+XIAOMEI = "Xiaomei (offline Mandarin, female)"  # the default voice's display name
+BACKSLASH_SPEECH = SPEECH.replace("会议讲话", "会议讲话\\").replace("提高认识。", "提高认识\\。")
+# A JPEG's first bytes (start of image, a JFIF header), then bytes that are no image at all.
+DAMAGED_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(
+    (i * 97 + 13) % 256 for i in range(4000)
+)
+
+
+def check_metadata(run: Run, stem: str, title: str, artist: str, chapters: list[str]) -> None:
+    """The tags and chapters of every container written, read back with mutagen (and the cue
+    sheet's text), are the ones meant."""
+    from mutagen.id3 import ID3
+    from mutagen.mp4 import MP4
+
+    written = {p.suffix for p in run.out.iterdir()}
+    if ".m4b" in written:
+        mp4 = MP4(run.out / f"{stem}.m4b")
+        assert mp4.tags is not None
+        assert (mp4.tags["\xa9nam"], mp4.tags["\xa9ART"]) == ([title], [artist])
+        assert [c.title for c in mp4.chapters] == chapters
+    if ".mp3" in written:
+        id3 = ID3(run.out / f"{stem}.mp3")
+        assert (str(id3["TIT2"]), str(id3["TPE1"])) == (title, artist)
+        (toc,) = id3.getall("CTOC")
+        frames = {c.element_id: c.sub_frames for c in id3.getall("CHAP")}
+        assert [list(frames[e]) for e in toc.child_element_ids] == [["TIT2"]] * len(chapters)
+        assert [frames[e]["TIT2"].text[0] for e in toc.child_element_ids] == chapters
+    if ".cue" in written:
+        lines = (run.out / f"{stem}.cue").read_text("utf-8").splitlines()
+        quoted = [re.fullmatch(r'\s*(\w+) "(.*)"', line) for line in lines]
+        texts = [(m.group(1), m.group(2)) for m in quoted if m and m.group(1) != "FILE"]
+        assert [t for c, t in texts if c == "TITLE"] == [title, *chapters]
+        assert {t for c, t in texts if c == "PERFORMER"} == {artist}
+        assert sum(line.strip().startswith("TRACK ") for line in lines) == len(chapters)
+
+
+def nothing_synthesized() -> None:
+    cache = Path(os.environ["TTS_PIPELINE_CACHE_DIR"])
+    assert list(cache.rglob("*.take")) == []
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])

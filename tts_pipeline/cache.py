@@ -27,11 +27,13 @@ from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.export import write_text_atomic
 from tts_pipeline.loudness import MEASUREMENT_VERSION, TakeLoudness
+from tts_pipeline.outputs import scratch
 
 CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"
 SUFFIX = ".take"
 MEASUREMENTS_DIR = "loudness"  # beside the take folders: what a take's loudness analysis found
+MEASUREMENT_FORMAT = 2  # the measurement file's layout (2: the audio's digest and a checksum)
 
 
 def default_cache_dir() -> Path:
@@ -80,7 +82,9 @@ class TakeCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".part", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(
+                prefix=scratch.part_prefix(key[:16]), suffix=scratch.PART_SUFFIX, dir=path.parent
+            )
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(encode_take(take))
@@ -116,6 +120,16 @@ class TakeCache:
                     shutil.rmtree(child, ignore_errors=True)
         return removed
 
+    def sweep(self) -> int:
+        """Remove the temporary files of renders that were killed while they wrote a take or a
+        measurement here (outputs.scratch); how many."""
+        removed = 0
+        if self.root.is_dir():
+            folders = [*self.root.glob("??"), *(self.root / MEASUREMENTS_DIR).glob("??")]
+            for folder in folders:
+                removed += scratch.sweep_parts(folder)
+        return removed
+
     @property
     def measurements(self) -> MeasurementStore:
         return MeasurementStore(self.root / MEASUREMENTS_DIR)
@@ -123,8 +137,13 @@ class TakeCache:
 
 class MeasurementStore:
     """Loudness measurements of trimmed takes (loudness.TakeLoudness), addressed by the digest
-    of the audio measured: a re-render measures nothing it has measured before. Best effort:
-    an unreadable or unwritable entry is measured again, never an error."""
+    of the audio measured: a re-render measures nothing it has measured before.
+
+    Kept with the integrity of takes: each file names the audio it measured and carries a
+    SHA-256 of its numbers; a file that does not match (a flipped digit, a truncated file,
+    another file's numbers) reads as missing and the take is measured again. Best effort: an
+    unreadable or unwritable entry is measured again, never an error. (Whether the numbers can
+    belong to the audio is checked by whoever has the audio: loudness.measurement_fits.)"""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -135,27 +154,47 @@ class MeasurementStore:
     def get(self, digest: str) -> TakeLoudness | None:
         try:
             data = json.loads(self.path(digest).read_text(encoding="utf-8"))
-            if data.get("version") != MEASUREMENT_VERSION:
+            numbers = data["measurement"]
+            if (
+                data.get("format") != MEASUREMENT_FORMAT
+                or numbers.get("version") != MEASUREMENT_VERSION
+                or numbers.get("audio") != digest
+                or data.get("sha256") != _measurement_checksum(numbers)
+            ):
+                return None
+            blocks = np.array(numbers["blocks"], dtype=np.float64)
+            if blocks.ndim != 1:
                 return None
             return TakeLoudness(
-                blocks=np.array(data["blocks"], dtype=np.float64),
-                own=float(data["own"]),
-                peak=float(data["peak"]),
-                seconds=float(data["seconds"]),
+                blocks=blocks,
+                own=float(numbers["own"]),
+                peak=float(numbers["peak"]),
+                seconds=float(numbers["seconds"]),
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def put(self, digest: str, measured: TakeLoudness) -> None:
-        data = {
+        numbers = {
             "version": MEASUREMENT_VERSION,
+            "audio": digest,
             "own": measured.own,  # -Infinity for silence: json writes and reads it back
             "peak": measured.peak,
             "seconds": measured.seconds,
             "blocks": measured.blocks.tolist(),  # float64 repr: read back exactly
         }
+        data = {
+            "format": MEASUREMENT_FORMAT,
+            "sha256": _measurement_checksum(numbers),
+            "measurement": numbers,
+        }
         with contextlib.suppress(OSError):
             write_text_atomic(self.path(digest), json.dumps(data))
+
+
+def _measurement_checksum(numbers: dict[str, object]) -> str:
+    """SHA-256 of a measurement's numbers as JSON (floats in their shortest exact form)."""
+    return hashlib.sha256(json.dumps(numbers, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def encode_take(take: Take) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,11 +55,12 @@ def _guarded(action: Callable[[], T]) -> T:
     except PipelineError as exc:
         err.print(f"[bold red]error:[/] {escape(_one_line(str(exc)))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print(
             "[yellow]interrupted.[/] Finished takes are kept; run the same command to continue."
         )
-        raise typer.Exit(130) from None
+        signum = exc.args[0] if isinstance(exc, Terminated) else signal.SIGINT
+        raise typer.Exit(128 + signum) from None
 
 
 def _one_line(message: str) -> str:
@@ -761,4 +763,19 @@ class RichProgress:
 
 
 def main() -> None:
-    app()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    finally:
+        # The command is over (done, failed or interrupted): a Ctrl-C now could only land in
+        # the interpreter's shutdown, where nothing can report it cleanly (e.g. "Exception
+        # ignored in: Interpreter.__del__ … KeyboardInterrupt" from a LiteRT interpreter).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop the way Ctrl-C does (temporary files removed, finished takes kept)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)

@@ -1,9 +1,10 @@
 """Audio containers: one PCM stream → every requested format, with chapters, tags and cover art.
 
 The programme is streamed once into one ffmpeg process that writes all formats side by side
-(one output per format, each into a temporary file). ffmpeg writes the tags from an FFMETADATA
-file, and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames, in time order;
-mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size) and the MP3 cover.
+(one output per format, each into a temporary file). ffmpeg writes the tags (given on its command
+line), and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames, in time order;
+mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size: their times come from
+an FFMETADATA file, their titles from the command line) and the MP3 cover.
 mutagen then adds the rest: Vorbis-comment chapters (CHAPTER001=…, CHAPTER001NAME=…) for FLAC
 and Opus, and cover art for MP4, FLAC and Opus. WAV gets a .cue sheet.
 Only when every file is complete are they renamed into place (export.atomic_path).
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import struct
-import tempfile
+import io
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +23,20 @@ from pathlib import Path
 from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
+from PIL import Image, UnidentifiedImageError
 
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags, atomic_path, ffmetadata, ffmpeg_exe, run_ffmpeg
+from tts_pipeline.export import (
+    Tags,
+    atomic_path,
+    ffmetadata,
+    ffmpeg_exe,
+    metadata_arguments,
+    run_ffmpeg,
+    tag_items,
+)
+from tts_pipeline.outputs import scratch
+from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.stitch import Timeline
 from tts_pipeline.user_files import read_user_file
 
@@ -72,6 +84,7 @@ ISO639_2 = {"zh": "zho", "en": "eng", "ja": "jpn", "ko": "kor", "fr": "fra", "de
             "es": "spa", "ru": "rus", "it": "ita", "pt": "por"}  # fmt: skip
 
 COVER_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+COVER_DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG"}  # Pillow's format names
 COVER_MAX_BYTES = 16 * 1024 * 1024 - 1  # a FLAC picture block holds at most 16 MiB
 MP4_COVER_FORMATS = {"image/jpeg": MP4Cover.FORMAT_JPEG, "image/png": MP4Cover.FORMAT_PNG}
 PICTURE_FRONT_COVER = 3  # ID3/FLAC picture type
@@ -111,32 +124,26 @@ class Cover:
 
 
 def load_cover(path: Path) -> Cover:
-    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line."""
+    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line.
+
+    The whole image is decoded (Pillow), so a damaged one is refused before synthesis: an MP4
+    would embed it silently and the MP3 encoder would fail on it after synthesis."""
     data = read_user_file(path, what="cover image", limit=COVER_MAX_BYTES, error=SettingsError)
     mime = next((m for magic, m in COVER_TYPES.items() if data.startswith(magic)), None)
     if mime is None:
         raise SettingsError(f"cover image {path} is not a JPEG or PNG file")
-    width, height = _image_size(data, mime)
+    try:
+        with warnings.catch_warnings():  # Pillow warns (on stderr) of images this large
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[COVER_DECODERS[mime]]) as image:
+                image.load()
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SettingsError(f"cover image {path} has too many pixels for a cover") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds
+        reason = "not an image" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise SettingsError(f"cover image {path} is damaged ({reason})") from None
     return Cover(data, mime, width, height)
-
-
-def _image_size(data: bytes, mime: str) -> tuple[int, int]:
-    """Width and height from the image header (0, 0 when it cannot be found)."""
-    if mime == "image/png" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return width, height
-    i = 2
-    while i + 9 < len(data):  # JPEG: walk the markers to a start-of-frame
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return width, height
-        i += 2 + length
-    return 0, 0
 
 
 def _picture(cover: Cover) -> Picture:
@@ -165,7 +172,7 @@ def vorbis_chapters(timeline: Timeline) -> dict[str, str]:
     out: dict[str, str] = {}
     for number, mark in enumerate(timeline.chapters, start=1):
         out[f"CHAPTER{number:03d}"] = vorbis_time(timeline.ms(mark.start))
-        out[f"CHAPTER{number:03d}NAME"] = mark.title
+        out[f"CHAPTER{number:03d}NAME"] = metadata_text(mark.title)
     return out
 
 
@@ -222,9 +229,11 @@ FINISHERS: dict[str, Finisher] = {
 
 
 def cue_quote(value: str) -> str:
-    """A quoted cue-sheet string. Cue sheets have no escape syntax of their own; backslash
-    escapes (\\" \\\\ \\n) are what libcue's lexer accepts; ``cue_unquote`` reverses them."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A quoted cue-sheet string: the text as metadata holds it (no line breaks or other control
+    characters, outputs.metadata_text), then backslash escapes for \\ and " (cue sheets have no
+    escape syntax of their own; these are what libcue's lexer accepts; ``cue_unquote`` reverses
+    them)."""
+    escaped = metadata_text(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
@@ -233,11 +242,7 @@ def cue_unquote(token: str) -> str:
     out: list[str] = []
     chars = iter(body)
     for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append("\n" if nxt == "n" else nxt)
-        else:
-            out.append(ch)
+        out.append(next(chars, "") if ch == "\\" else ch)
     return "".join(out)
 
 
@@ -307,20 +312,19 @@ def encode(
     rate = known.sample_rate if known is not None else sample_rate
     if rate is None:
         raise ValueError("a streamed programme needs its sample rate")
-    with (
-        tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
-        contextlib.ExitStack() as stack,
-    ):
-        meta = Path(scratch) / "tags.ffmeta"
-        meta.write_text(ffmetadata(tags, known), encoding="utf-8")
+    with scratch.temp_folder() as folder, contextlib.ExitStack() as stack:
+        # Where ffmpeg writes: when a disk is full, the message says which.
+        writes_to = [folder.parent, *dict.fromkeys(path.parent for path in targets.values())]
+        meta = folder / "chapters.ffmeta"
+        scratch.write_scratch(meta, ffmetadata(known).encode("utf-8"))
         image: Path | None = None
         if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
-            image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
-            image.write_bytes(cover.data)
+            image = folder / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
+            scratch.write_scratch(image, cover.data)
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
         # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file.
         later = {
-            fmt: Path(scratch) / f"programme.{FORMATS[fmt].extension}"
+            fmt: folder / f"programme.{FORMATS[fmt].extension}"
             for fmt in targets
             if known is None and FORMATS[fmt].family in FFMPEG_CHAPTERS
         }
@@ -333,17 +337,19 @@ def encode(
                 cmd += ["-map", "0:a", "-map_metadata", "-1", *codec, *_bitexact(spec.muxer)]
                 cmd.append(str(later[fmt]))
             else:
-                cmd += _output_args(spec, tmp, codec, image is not None, tags)
-        run_ffmpeg(cmd, pcm)
+                cmd += _output_args(spec, tmp, codec, image is not None, tags, known)
+        run_ffmpeg(cmd, pcm, writes_to)
         final = known if known is not None else timeline()  # type: ignore[operator]
         if later:
-            meta.write_text(ffmetadata(tags, final), encoding="utf-8")
+            scratch.write_scratch(meta, ffmetadata(final).encode("utf-8"))
             for fmt, scratch_file in later.items():
                 spec = FORMATS[fmt]
                 copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
                 copy += ["-i", str(image)] if image is not None else []
-                copy += _output_args(spec, temps[fmt], ["-c:a", "copy"], image is not None, tags)
-                run_ffmpeg(copy, ())
+                copy += _output_args(
+                    spec, temps[fmt], ["-c:a", "copy"], image is not None, tags, final
+                )
+                run_ffmpeg(copy, (), writes_to)
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             try:
@@ -369,14 +375,21 @@ def _bitexact(muxer: str) -> list[str]:
 
 
 def _output_args(
-    spec: FormatSpec, tmp: Path, codec: list[str], cover: bool, tags: Tags
+    spec: FormatSpec,
+    tmp: Path,
+    codec: list[str],
+    cover: bool,
+    tags: Tags,
+    timeline: Timeline | None,
 ) -> list[str]:
-    """One output of an ffmpeg run whose inputs are 0: audio, 1: FFMETADATA, 2: cover."""
+    """One output of an ffmpeg run whose inputs are 0: audio, 1: FFMETADATA (the chapters'
+    times, when ``timeline`` is known), 2: cover. Tags and chapter titles are options."""
     chapters = "1" if spec.family in FFMPEG_CHAPTERS else "-1"
-    overrides: list[str] = []
-    if spec.family == "id3" and tags.language:
-        code = ISO639_2.get(tags.language.split("-")[0].lower(), tags.language)
-        overrides = ["-metadata", f"language={code}"]
+    items = tag_items(tags)
+    if spec.family == "id3":
+        items = [(k, ISO639_2.get(v.split("-")[0].lower(), v) if k == "language" else v)
+                 for k, v in items]  # fmt: skip
+    titles = [m.title for m in timeline.chapters] if timeline and chapters == "1" else []
     picture: list[str] = []
     if cover and spec.family in FFMPEG_COVER:
         picture = [
@@ -396,10 +409,10 @@ def _output_args(
         "0:a",
         *picture,
         "-map_metadata",
-        "1",
+        "-1",
         "-map_chapters",
         chapters,
-        *overrides,
+        *metadata_arguments(items, titles),
         *codec,
         *spec.options,
         *_bitexact(spec.muxer),

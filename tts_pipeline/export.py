@@ -7,13 +7,15 @@ chapter sidecars in ``subtitles``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from typing import Any
 import imageio_ffmpeg
 
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.outputs import scratch
+from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.segment import Plan
 from tts_pipeline.stitch import Timeline
 
@@ -53,9 +57,12 @@ _UMASK = _current_umask()
 
 @contextlib.contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
-    """A temporary path beside ``final`` that replaces it only if the block succeeds."""
+    """A temporary path beside ``final`` that replaces it only if the block succeeds (its name
+    says which run owns it: outputs.scratch)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=scratch.part_prefix(final.name), suffix=scratch.PART_SUFFIX, dir=final.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -73,34 +80,33 @@ def write_text_atomic(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def escape_ffmetadata(value: str) -> str:
-    """FFMETADATA needs '=', ';', '#', '\\' and newlines escaped with a backslash."""
-    out = []
-    for ch in value:
-        if ch in "=;#\\\n":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+def ffmetadata(timeline: Timeline | None) -> str:
+    """An FFMETADATA file with the chapters' times (in samples: exact, no rounding) and no text.
 
-
-def ffmetadata(tags: Tags, timeline: Timeline | None) -> str:
-    """Tags and chapters for ffmpeg. Chapter times are in samples (exact, no rounding)."""
+    Tags and chapter titles go on ffmpeg's command line instead (``metadata_arguments``): no
+    escaping makes FFMETADATA hold a value that ends in a backslash, since ffmpeg's line reader
+    takes the escaped backslash before the line's end for an escaped line break, and the value
+    swallows the next line (the next tag, or a chapter's times)."""
     lines = [";FFMETADATA1"]
-    for key, value in _tag_items(tags):
-        lines.append(f"{key}={escape_ffmetadata(value)}")
     for mark in timeline.chapters if timeline is not None else ():
-        lines += [
-            "[CHAPTER]",
-            f"TIMEBASE=1/{timeline.sample_rate}",
-            f"START={mark.start}",
-            f"END={mark.end}",
-            f"title={escape_ffmetadata(mark.title)}",
-        ]
+        lines += ["[CHAPTER]", f"TIMEBASE=1/{timeline.sample_rate}"]
+        lines += [f"START={mark.start}", f"END={mark.end}"]
     return "\n".join(lines) + "\n"
 
 
-def _tag_items(tags: Tags) -> list[tuple[str, str]]:
+def metadata_arguments(tags: Iterable[tuple[str, str]], chapters: Iterable[str] = ()) -> list[str]:
+    """ffmpeg options that set the tags and the titles of the chapters (in order) of the next
+    output: text as metadata holds it (outputs.metadata_text), no escaping needed."""
+    args: list[str] = []
+    for key, value in tags:
+        args += ["-metadata", f"{key}={metadata_text(value)}"]
+    for index, title in enumerate(chapters):
+        args += [f"-metadata:c:{index}", f"title={metadata_text(title)}"]
+    return args
+
+
+def tag_items(tags: Tags) -> list[tuple[str, str]]:
+    """(key, value) of every tag with a value, as the containers hold them."""
     items = [
         ("title", tags.title),
         ("artist", tags.artist),
@@ -112,7 +118,8 @@ def _tag_items(tags: Tags) -> list[tuple[str, str]]:
         ("comment", tags.comment),
         *tags.extra.items(),
     ]
-    return [(k, v) for k, v in items if v]
+    cleaned = [(key, metadata_text(value)) for key, value in items]
+    return [(key, value) for key, value in cleaned if value]
 
 
 def encode_m4b(
@@ -129,29 +136,76 @@ def encode_m4b(
 PCM_CHUNKS_AHEAD = 4
 
 
-def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
-    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line.
+def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes], writes_to: Sequence[Path] = ()) -> None:
+    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line (``writes_to``:
+    the folders it writes in, named when a disk is full).
 
     A thread writes to ffmpeg while this one produces the next chunks, so producing the audio
-    and encoding it overlap (each would otherwise wait for the other at every chunk). ffmpeg's
-    messages go to a temporary file, not a pipe: a pipe nobody reads until the end would stop
-    ffmpeg (and with it the whole encode) once it filled up."""
-    with tempfile.TemporaryFile() as messages:
-        # A session of its own: Ctrl-C in the terminal reaches us, and we stop ffmpeg (and
-        # remove its partial file); a render that ignores SIGINT keeps its encoder too.
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=messages,
-            start_new_session=True,
-        )
+    and encoding it overlap (each would otherwise wait for the other at every chunk). Another
+    thread reads ffmpeg's messages as they come (a pipe nobody read would stop ffmpeg once it
+    filled up; a temporary file would lose them when the temporary folder is full)."""
+    # A session of its own: Ctrl-C in the terminal reaches us, and we stop ffmpeg (and remove
+    # its partial file); a render that ignores SIGINT keeps its encoder too.
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    messages = bytearray()
+    reader = threading.Thread(
+        target=_keep_messages, args=(proc, messages), name="ffmpeg-messages", daemon=True
+    )
+    reader.start()
+    try:
         _feed(proc, pcm)
-        if proc.wait() != 0:
-            messages.seek(0)
-            text = messages.read().decode("utf-8", "replace").strip()
-            last = text.splitlines()[-1] if text else f"exit code {proc.returncode}"
-            raise PipelineError(f"encoding failed: {last}", exit_code=5)
+        code = proc.wait()
+    finally:
+        reader.join()  # ffmpeg has ended (or was killed): its messages end too
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stderr.close()
+        with contextlib.suppress(OSError):  # audio still buffered for a stopped ffmpeg
+            proc.stdin.close()
+    if code != 0:
+        text = messages.decode("utf-8", "replace").strip()
+        if NO_SPACE in text or code == 256 - errno.ENOSPC:  # ffmpeg exits with -ENOSPC & 0xff
+            raise PipelineError(no_space_message(writes_to), exit_code=5)
+        last = text.splitlines()[-1] if text else f"exit code {code}"
+        raise PipelineError(f"encoding failed: {last}", exit_code=5)
+
+
+NO_SPACE = "No space left on device"  # ffmpeg's messages are not translated
+MESSAGES_KEPT = 64 * 1024  # bytes of ffmpeg's messages kept (the last ones say what failed)
+NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _keep_messages(proc: subprocess.Popen[bytes], messages: bytearray) -> None:
+    assert proc.stderr is not None
+    while chunk := proc.stderr.read1(4096):
+        messages += chunk
+        del messages[:-MESSAGES_KEPT]
+
+
+def no_space_message(folders: Sequence[Path]) -> str:
+    """Which of the folders ffmpeg wrote in is on a full disk (all of them if none is now)."""
+    temp = Path(tempfile.gettempdir())
+
+    def nearly_full(folder: Path) -> bool:
+        try:
+            return shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+        except OSError:
+            return False
+
+    full = [folder for folder in folders if nearly_full(folder)] or list(folders)
+    names = [
+        f"the temporary folder {folder} (or set TMPDIR to a folder on another disk)"
+        if folder == temp
+        else f"the output folder {folder}"
+        for folder in full
+    ]
+    where = " and ".join(names) if names else "the output or the temporary folder"
+    return f"encoding failed: no space left on the disk: free some space in {where}"
 
 
 def _feed(proc: subprocess.Popen[bytes], pcm: Iterable[bytes]) -> None:
@@ -240,7 +294,7 @@ def manifest(
         "engine": engine,
         "voice": voice,
         "outputs": outputs,
-        "tags": dict(_tag_items(tags)) if tags else {},
+        "tags": dict(tag_items(tags)) if tags else {},
         "loudness": loudness,
         "chapters": [
             {

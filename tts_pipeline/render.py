@@ -19,6 +19,7 @@ from tts_pipeline.engines import Engine, SynthesisRequest, Take, default_jobs, e
 from tts_pipeline.errors import EngineUnavailable, InputError, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.normalize.fills import as_fill_map
+from tts_pipeline.outputs import scratch
 from tts_pipeline.segment import Plan, build_plan
 from tts_pipeline.voices import VoiceProfile
 
@@ -418,6 +419,7 @@ def render(
     if fallback is not None:
         fallback[0].check(fallback[1])
     ensure_writable_dir(settings.output_dir)
+    sweep_leftovers(settings.output_dir, store)
     jobs = settings.jobs or default_jobs(voice.engine)
     out_dir = settings.output_dir
     manifest_path = out_dir / f"{source.stem}.manifest.json"
@@ -564,12 +566,22 @@ def ensure_writable_dir(directory: Path) -> None:
     """Fail before synthesis, not after it, when the output cannot be written."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".tts-pipeline-probe-"):
+        probe = scratch.part_prefix("tts-pipeline-probe")
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=probe, suffix=scratch.PART_SUFFIX):
             pass
     except OSError as exc:
         raise PipelineError(
             f"cannot write to the output directory {directory}: {exc.strerror or exc}"
         ) from None
+
+
+def sweep_leftovers(output_dir: Path, store: TakeStore) -> None:
+    """Remove what killed renders left (temporary files in the output folder and the take
+    cache, scratch folders in the temporary folder); never a running render's."""
+    scratch.sweep_parts(output_dir)
+    scratch.sweep_temp_folders()
+    if isinstance(store, TakeCache):
+        store.sweep()
 
 
 def _stored(store: TakeStore, key: str) -> Take:

@@ -29,6 +29,7 @@ from tts_pipeline.engines.litert_model import (
     files_digest,
     locate_model_files,
     prepare_models,
+    process_runtime,
 )
 from tts_pipeline.engines.speakable import assess
 from tts_pipeline.engines.workers import WorkerError, WorkerTask, run_in_workers
@@ -201,7 +202,6 @@ class LocalZhEngine:
         self, files: ModelFiles | None = None, min_units_for_workers: int = MIN_UNITS_FOR_WORKERS
     ) -> None:
         self._files = files
-        self._runtime: BakerRuntime | None = None
         self.min_units_for_workers = min_units_for_workers
 
     # -- Engine protocol --------------------------------------------------------------------
@@ -325,10 +325,7 @@ class LocalZhEngine:
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
 
     def _guarded(self, job: ChunkJob, threads: int) -> ChunkAudio:
-        prepared = prepare_models(self._model_files())
-        runtime = self._runtime
-        if runtime is None or runtime.prepared is not prepared or runtime.num_threads != threads:
-            runtime = self._runtime = BakerRuntime(prepared, threads)
+        runtime = process_runtime(prepare_models(self._model_files()), threads)
         try:
             return render_chunk(runtime, job)
         except (ValueError, RuntimeError) as exc:

@@ -1,0 +1,1 @@
+"""Outputs: the files a render writes (containers, subtitles, manifest, page, overview)."""
