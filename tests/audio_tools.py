@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tts_pipeline.audio.timeline import Timeline
-from tts_pipeline.engines.base import SynthesisRequest, Take
+from tts_pipeline.engines.base import Speakability, SynthesisRequest, Take
 from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.programme import to_pcm16
 from tts_pipeline.voices import VoiceProfile
@@ -242,6 +242,9 @@ class SyntheticEngine:
 
     def check(self, voice: VoiceProfile) -> None:
         return None
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        return Speakability()  # it makes a take of anything
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

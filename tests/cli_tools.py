@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,11 @@ def run_cli(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 300,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `tts-pipeline ARGS…` as a process of its own and wait for it (output as text; stdin
-    closed; ``env``: the whole environment, None for this one)."""
+    closed; ``env``: the whole environment, None for this one; ``preexec_fn``: run in the child
+    before it starts, e.g. to set a resource limit)."""
     return subprocess.run(
         [*COMMAND, *map(str, args)],
         capture_output=True,
@@ -37,6 +40,7 @@ def run_cli(
         env=env,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
     )
 
 

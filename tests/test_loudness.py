@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.audio_tools import SR, decode, ebur128, noise, silence, tone, write_wav
+from tests.audio_tools import SR, click, decode, ebur128, noise, silence, tone, write_wav
 from tts_pipeline.audio.loudness.leveller import StreamingLeveller, check_target
 from tts_pipeline.audio.loudness.limiter import _running_min
 from tts_pipeline.audio.loudness.meter import (
@@ -22,6 +23,7 @@ from tts_pipeline.audio.loudness.meter import (
     k_weight,
     k_weighting_biquads,
     measure_take,
+    measurement_fits,
     oversampling,
     peak_envelope,
     true_peak,
@@ -256,3 +258,43 @@ def test_peak_envelope_shortcut_is_exact_where_it_matters() -> None:
         reaches = reference >= floor
         assert np.allclose(fast[reaches], reference[reaches], atol=1e-12)
         assert np.all(fast[~reaches] < floor)
+
+
+@pytest.mark.parametrize("rate", [SR, 48_000])
+def test_a_measurement_fits_its_own_audio_and_no_other_numbers(rate: int) -> None:
+    """measurement_fits (used before trusting a stored measurement) accepts what measure_take
+    finds for every kind of take, and refuses the same measurement with any number changed."""
+    takes = {
+        "speech-like": syllables(3.0, -20, seed=3, rate=rate),
+        "over full scale": tone(1.0, 3000, 1.7, rate=rate),
+        "bright": tone(0.8, rate / 2.2, 0.9, rate=rate),
+        "shorter than a block": tone(0.05, 440, 0.3, rate=rate),
+        "silence": silence(1.0, rate=rate),
+        "empty": np.zeros(0, dtype=np.float32),
+        "a click": np.concatenate([silence(0.5, rate), click(0.8, rate), silence(0.5, rate)]),
+    }
+    for name, samples in takes.items():
+        measured = measure_take(samples, rate)
+        assert measurement_fits(measured, samples, rate), name
+        other = syllables(3.0, -30, seed=4, rate=rate)
+        assert not measurement_fits(measured, other, rate) or len(samples) == 0, name
+        wrong = [
+            replace(measured, seconds=measured.seconds + 1 / rate),
+            replace(measured, blocks=measured.blocks[:-1]),
+            replace(measured, blocks=np.append(measured.blocks, 0.0)),
+            replace(measured, peak=measured.peak * 2.5 + 1e-3),  # (a bound: 2.39 times)
+        ]
+        if len(measured.blocks):
+            blocks = measured.blocks.copy()
+            blocks[len(blocks) // 2] = 1e300
+            wrong.append(replace(measured, blocks=blocks))
+            blocks[len(blocks) // 2] = np.nan
+            wrong.append(replace(measured, blocks=blocks))
+        if len(samples) and np.any(samples):
+            wrong += [
+                replace(measured, peak=float(np.max(np.abs(samples))) * 0.99),
+                replace(measured, own=measured.own + 3.0 if math.isfinite(measured.own) else 0.0),
+                replace(measured, own=math.nan),
+            ]
+        for number, bad in enumerate(wrong):
+            assert not measurement_fits(bad, samples, rate), (name, number)

@@ -310,12 +310,22 @@ def test_malformed_fills_raise_one_clear_line(tmp_path: Path, content: str, mess
 
 
 def test_missing_or_binary_fills_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="cannot read fills file"):
+    with pytest.raises(SettingsError, match="fills file not found"):
         load_fills(tmp_path / "nope.toml")
     path = tmp_path / "bin.toml"
     path.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SettingsError, match="not UTF-8"):
         load_fills(path)
+
+
+def test_a_fill_value_is_at_most_100_characters(tmp_path: Path) -> None:
+    FillMap.from_mapping({"XX中学": "甲" * 100, "XX人": ["1人", "乙" * 100]})
+    too_long = "甲" * 101
+    with pytest.raises(SettingsError) as caught:
+        load_fills(_write(tmp_path, f'"XX中学" = "一中"\n"XX人" = ["5人", "{too_long}"]\n'))
+    message = str(caught.value)
+    assert "the value of 'XX人' is 101 characters long; a fill-in is at most 100" in message
+    assert "\n" not in message
 
 
 # ---------------------------------------------------------------------------------------------

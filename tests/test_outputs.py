@@ -19,9 +19,10 @@ from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.containers import encode
 from tts_pipeline.outputs.cue_sheet import cue_quote, cue_unquote
 from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.outputs.programme import PROGRAMME_RATE, ProgrammeOptions, produce, to_pcm16
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
-from tts_pipeline.outputs.tags import Tags, escape_ffmetadata, ffmetadata
+from tts_pipeline.outputs.tags import Tags, ffmetadata
 from tts_pipeline.synthesis.fallback import FallbackUse
 from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import Plan, build_plan
@@ -93,8 +94,20 @@ def test_ffmpeg_error_is_one_line(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_escape_ffmetadata() -> None:
-    assert escape_ffmetadata("a=b;c#d\\e\nf") == "a\\=b\\;c\\#d\\\\e\\\nf"
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("a=b;c#d\\", "a=b;c#d\\"),  # FFMETADATA's special characters are kept as they are
+        ("Ann\rBob", "Ann Bob"),
+        ("a \r\n\t b", "a b"),  # one space for a run, with the spaces beside it
+        ("\x00\x1b[1mbold\x7f\x85\x9f", "[1mbold"),  # nothing at either end
+        ("line\u2028paragraph\u2029", "line paragraph"),
+        ("全角\u3000空格  two", "全角\u3000空格  two"),  # other spaces are text
+        ("bad byte \udcff", "bad byte \ufffd"),  # from a command-line argument
+    ],
+)
+def test_metadata_text_rule(text: str, meant: str) -> None:
+    assert metadata_text(text) == meant
 
 
 def test_bundled_ffmpeg_runs() -> None:
@@ -104,8 +117,9 @@ def test_bundled_ffmpeg_runs() -> None:
 
 def test_ffmetadata_chapter_times_are_exact_samples(tmp_path: Path) -> None:
     plan, timeline, bodies = _programme(tmp_path)
-    text = ffmetadata(Tags(title="t"), timeline)
+    text = ffmetadata(timeline)
     assert f"TIMEBASE=1/{SR}" in text
+    assert "title" not in text  # text goes on ffmpeg's command line, never into this file
     starts = [int(m) for m in re.findall(r"^START=(\d+)$", text, re.M)]
     assert starts == [m.start for m in timeline.chapters]
 
@@ -172,10 +186,16 @@ def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: P
 
 
 def test_cue_sheet_strings_round_trip() -> None:
-    for value in ['Say "hi" \\ there', "two\nlines", "plain", ""]:
+    for value, meant in [
+        ('Say "hi" \\ there', 'Say "hi" \\ there'),
+        ("ends in \\", "ends in \\"),
+        ("two\nlines\rand\x85more", "two lines and more"),
+        ("plain", "plain"),
+        ("", ""),
+    ]:
         quoted = cue_quote(value)
-        assert "\n" not in quoted and quoted.startswith('"') and quoted.endswith('"')
-        assert cue_unquote(quoted) == value
+        assert len(quoted.splitlines()) == 1 and quoted[0] == quoted[-1] == '"'
+        assert cue_unquote(quoted) == meant
 
 
 def test_failed_text_write_keeps_the_old_file(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ def plan_json() -> dict:
 
 
 def test_shape(plan_json: dict) -> None:
-    assert set(plan_json) == {"title", "chapters", "removed", "placeholders"}
+    assert set(plan_json) == {"title", "chapters", "removed", "placeholders", "unspeakable"}
     assert isinstance(plan_json["title"], str)
     for chapter in plan_json["chapters"]:
         assert set(chapter) == {"title", "utterances"}
@@ -30,6 +30,10 @@ def test_shape(plan_json: dict) -> None:
             assert isinstance(u["pause_after"], float)
     for p in plan_json["placeholders"]:
         assert set(p) == {"text", "spoken", "utterance"}
+
+
+def test_the_default_voice_can_say_all_of_it(plan_json: dict) -> None:
+    assert plan_json["unspeakable"] == []
 
 
 def test_chapters(plan_json: dict) -> None:

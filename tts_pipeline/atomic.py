@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from tts_pipeline import scratch
+
 
 def _current_umask() -> int:
     mask = os.umask(0o022)
@@ -20,9 +22,12 @@ _UMASK = _current_umask()
 
 @contextlib.contextmanager
 def atomic_path(final: Path) -> Iterator[Path]:
-    """A temporary path beside ``final`` that replaces it only if the block succeeds."""
+    """A temporary path beside ``final`` that replaces it only if the block succeeds (its name
+    says which run owns it: ``scratch``)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=scratch.part_prefix(final.name), suffix=scratch.PART_SUFFIX, dir=final.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     try:

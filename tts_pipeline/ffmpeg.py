@@ -4,11 +4,15 @@ running it with a PCM stream on its stdin."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import queue
+import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -26,29 +30,77 @@ def ffmpeg_exe() -> str:
 PCM_CHUNKS_AHEAD = 4
 
 
-def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes]) -> None:
-    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line.
+def run_ffmpeg(cmd: list[str], pcm: Iterable[bytes], writes_to: Sequence[Path] = ()) -> None:
+    """Run ffmpeg with ``pcm`` on its stdin; a failure is one PipelineError line (``writes_to``:
+    the folders it writes in, named when a disk is full).
 
     A thread writes to ffmpeg while this one produces the next chunks, so producing the audio
-    and encoding it overlap (each would otherwise wait for the other at every chunk). ffmpeg's
-    messages go to a temporary file, not a pipe: a pipe nobody reads until the end would stop
-    ffmpeg (and with it the whole encode) once it filled up."""
-    with tempfile.TemporaryFile() as messages:
-        # A session of its own: Ctrl-C in the terminal reaches us, and we stop ffmpeg (and
-        # remove its partial file); a render that ignores SIGINT keeps its encoder too.
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=messages,
-            start_new_session=True,
-        )
+    and encoding it overlap (each would otherwise wait for the other at every chunk). Another
+    thread reads ffmpeg's messages as they come (a pipe nobody read would stop ffmpeg once it
+    filled up; a temporary file would lose them when the temporary folder is full)."""
+    # A session of its own: Ctrl-C in the terminal reaches us, and we stop ffmpeg (and remove
+    # its partial file); a render that ignores SIGINT keeps its encoder too.
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    messages = bytearray()
+    reader = threading.Thread(
+        target=_keep_messages, args=(proc, messages), name="ffmpeg-messages", daemon=True
+    )
+    reader.start()
+    try:
         _feed(proc, pcm)
-        if proc.wait() != 0:
-            messages.seek(0)
-            text = messages.read().decode("utf-8", "replace").strip()
-            last = text.splitlines()[-1] if text else f"exit code {proc.returncode}"
-            raise PipelineError(f"encoding failed: {last}", exit_code=5)
+        code = proc.wait()
+    finally:
+        reader.join()  # ffmpeg has ended (or was killed): its messages end too
+        assert proc.stdin is not None and proc.stderr is not None
+        proc.stderr.close()
+        with contextlib.suppress(OSError):  # audio still buffered for a stopped ffmpeg
+            proc.stdin.close()
+    if code != 0:
+        text = messages.decode("utf-8", "replace").strip()
+        if NO_SPACE in text or code == 256 - errno.ENOSPC:  # ffmpeg exits with -ENOSPC & 0xff
+            raise PipelineError(no_space_message(writes_to), exit_code=5)
+        last = text.splitlines()[-1] if text else f"exit code {code}"
+        raise PipelineError(f"encoding failed: {last}", exit_code=5)
+
+
+NO_SPACE = "No space left on device"  # ffmpeg's messages are not translated
+MESSAGES_KEPT = 64 * 1024  # bytes of ffmpeg's messages kept (the last ones say what failed)
+NEARLY_FULL_BYTES = 1024 * 1024
+
+
+def _keep_messages(proc: subprocess.Popen[bytes], messages: bytearray) -> None:
+    stderr = proc.stderr
+    assert isinstance(stderr, io.BufferedReader)  # (a buffered pipe: Popen's default)
+    while chunk := stderr.read1(4096):
+        messages += chunk
+        del messages[:-MESSAGES_KEPT]
+
+
+def no_space_message(folders: Sequence[Path]) -> str:
+    """Which of the folders ffmpeg wrote in is on a full disk (all of them if none is now)."""
+    temp = Path(tempfile.gettempdir())
+
+    def nearly_full(folder: Path) -> bool:
+        try:
+            return shutil.disk_usage(folder).free < NEARLY_FULL_BYTES
+        except OSError:
+            return False
+
+    full = [folder for folder in folders if nearly_full(folder)] or list(folders)
+    names = [
+        f"the temporary folder {folder} (or set TMPDIR to a folder on another disk)"
+        if folder == temp
+        else f"the output folder {folder}"
+        for folder in full
+    ]
+    where = " and ".join(names) if names else "the output or the temporary folder"
+    return f"encoding failed: no space left on the disk: free some space in {where}"
 
 
 def _feed(proc: subprocess.Popen[bytes], pcm: Iterable[bytes]) -> None:

@@ -27,6 +27,7 @@ from tts_pipeline.synthesis.run import synthesize_plan
 from tts_pipeline.synthesis.store import TakeStore, stored_take
 from tts_pipeline.text.document import Chapter, Document, load_document
 from tts_pipeline.text.segment import Plan, build_plan
+from tts_pipeline.text.unspeakable import require_speech
 from tts_pipeline.voices import VoiceProfile
 
 MAX_SAMPLE_CHARS = 300  # a preview is a sentence or two, not a chapter
@@ -79,14 +80,17 @@ def _shorten(text: str, limit: int) -> str:
     return head[: ends[-1]] if ends else head
 
 
-def preview_plan(sample: str, voice: VoiceProfile) -> Plan:
+def preview_plan(sample: str, voice: VoiceProfile, engine: Engine | None = None) -> Plan:
     """A one-utterance plan (normalized like a render's) with no pause after it."""
     document = Document(
         title=sample,
         chapters=(Chapter(title=voice.display_name, paragraphs=(), kind="opening"),),
         language=voice.language,
     )
-    plan = build_plan(document, voice.pauses)
+    speaker = engine or engine_for(voice)
+    plan = build_plan(
+        document, voice.pauses, speakability=lambda text: speaker.speakability(text, voice)
+    )
     chapters = tuple(
         replace(chapter, utterances=tuple(replace(u, pause_after=0.0) for u in chapter.utterances))
         for chapter in plan.chapters
@@ -105,8 +109,9 @@ def preview(
 ) -> PreviewResult:
     """Synthesize the sample and write ``output_dir/preview-<voice>.wav`` (atomically)."""
     sample = sample_text(voice, text, source)
-    plan = preview_plan(sample, voice)
     engine = engine or engine_for(voice)
+    plan = preview_plan(sample, voice, engine)
+    require_speech(plan, voice, "the preview text")
     engine.check(voice)
     ensure_writable(output_dir)
     takes = store if store is not None else TakeCache()

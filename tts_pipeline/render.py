@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tts_pipeline import scratch
 from tts_pipeline.audio.loudness.leveller import (
     DEFAULT_TARGET_LUFS,
     DEFAULT_TRUE_PEAK_DBTP,
@@ -35,6 +36,7 @@ from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.text.document import load_document
 from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.segment import Plan, build_plan
+from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 
@@ -87,11 +89,23 @@ class RenderResult:
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
 
 
-def plan(source: Path | str, voice: VoiceProfile | None = None, fills: Fills | None = None) -> Plan:
+def plan(
+    source: Path | str,
+    voice: VoiceProfile | None = None,
+    fills: Fills | None = None,
+    engine: Engine | None = None,
+) -> Plan:
     """What will be spoken, without synthesizing: the document read and cleaned, its title and
-    chapters, its utterances with the spoken text and the pause after each."""
-    pauses = (voice or load_profile(None)).pauses
-    return build_plan(load_document(Path(source)), pauses, fills)
+    chapters, its utterances with the spoken text and the pause after each, and what of them the
+    voice cannot say (its engine, or ``engine``, tells)."""
+    voice = voice or load_profile(None)
+    speaker = engine or engine_for(voice)
+    return build_plan(
+        load_document(Path(source)),
+        voice.pauses,
+        fills,
+        speakability=lambda text: speaker.speakability(text, voice),
+    )
 
 
 def render(
@@ -111,8 +125,9 @@ def render(
         store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
-    speech = plan(source, voice, settings.fills)
     engine = engine or engine_for(voice)
+    speech = plan(source, voice, settings.fills, engine)
+    require_speech(speech, voice, source.name)
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -125,6 +140,7 @@ def render(
     if fallback is not None:
         fallback[0].check(fallback[1])
     ensure_writable(settings.output_dir)
+    sweep_leftovers(settings.output_dir, store)
     layout = OutputLayout(settings.output_dir, source.stem)
     jobs = settings.jobs or default_jobs(voice.engine)
     tags = Tags(
@@ -193,8 +209,18 @@ def render(
         fallback_voice=used.voice.name if used else None,
         fallback_ids=used.utterance_ids if used else (),
         fallback_reason=used.reason if used else None,
-        warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances]),
+        warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances])
+        + unspeakable_warnings(speech, voice),
     )
+
+
+def sweep_leftovers(output_dir: Path, store: TakeStore) -> None:
+    """Remove what killed renders left (temporary files in the output folder and the take
+    cache, scratch folders in the temporary folder); never a running render's."""
+    scratch.sweep_parts(output_dir)
+    scratch.sweep_temp_folders()
+    if isinstance(store, TakeCache):
+        store.sweep()
 
 
 def _follow(production: Production, total: int, progress: Progress) -> None:

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.user_files import read_user_file
 
 DEFAULT_VOICE = "xiaomei"
 USER_VOICES_ENV = "TTS_PIPELINE_VOICES_DIR"
@@ -45,6 +46,7 @@ PITCH_RE = re.compile(r"^[+-]\d+Hz$")
 # zh-CN-liaoning-XiaobeiNeural, en-US-AriaNeural.
 EDGE_VOICE_RE = re.compile(r"^(?P<locale>[a-z]{2,3}-[A-Z]{2,})(?:-[A-Za-z]+)?-[A-Za-z0-9]+Neural$")
 MAX_PAUSE_SECONDS = 30.0
+MAX_VOICE_FILE_BYTES = 1 << 20  # a preset is a few hundred bytes
 MIN_VOLUME_DB = -30.0  # "-100%": as quiet as the loudness range allows, not a division by zero
 
 # The offline voice for a language (``--fallback offline``): language prefix → preset name.
@@ -215,9 +217,10 @@ def list_presets() -> list[PresetEntry]:
 
 
 def load_profile_file(path: Path) -> VoiceProfile:
+    raw = read_user_file(path, what="voice file", limit=MAX_VOICE_FILE_BYTES, error=SettingsError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"cannot read voice file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"voice file {path} is not valid TOML: {exc}") from None
@@ -346,10 +349,7 @@ def load_profile(name_or_path: str | None) -> VoiceProfile:
     order; default: the offline Mandarin voice)."""
     name = (name_or_path or DEFAULT_VOICE).strip()
     if name.endswith(".toml") or "/" in name or os.sep in name:
-        path = Path(name).expanduser()
-        if not path.is_file():
-            raise SettingsError(f"voice file not found: {name}")
-        return load_profile_file(path)
+        return load_profile_file(Path(name).expanduser())
     user = user_preset_paths()
     if name in user:
         return load_profile_file(user[name])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
 
 from tts_pipeline.cli import commands
-from tts_pipeline.cli.console import out
+from tts_pipeline.cli.console import Terminated, out
 from tts_pipeline.cli.voice_commands import voices_app
 
 app = typer.Typer(
@@ -65,4 +66,15 @@ app.add_typer(cache_app, name="cache")
 
 
 def main() -> None:
-    app()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    finally:
+        # The command is over (done, failed or interrupted): a Ctrl-C now could only land in
+        # the interpreter's shutdown, where nothing can report it cleanly (e.g. "Exception
+        # ignored in: Interpreter.__del__ … KeyboardInterrupt" from a LiteRT interpreter).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)

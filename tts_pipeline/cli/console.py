@@ -3,6 +3,7 @@ mistake ends in one line and an exit code, never a traceback."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -25,11 +26,16 @@ def guarded(action: Callable[[], T]) -> T:
     except PipelineError as exc:
         err.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print(
             "[yellow]interrupted.[/] Finished takes are kept; run the same command to continue."
         )
-        raise typer.Exit(130) from None
+        signum = exc.args[0] if isinstance(exc, Terminated) else signal.SIGINT
+        raise typer.Exit(128 + signum) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop the way Ctrl-C does (temporary files removed, finished takes kept)."""
 
 
 def one_line(message: str) -> str:

@@ -21,11 +21,25 @@ def print_plan(the_plan: Plan) -> None:
             written, spoken = diff_texts(u.text, u.spoken)
             out.print(Text("    written: ", style="dim") + written)
             out.print(Text("    spoken:  ", style="dim") + spoken)
+            unsaid = [x for x in the_plan.unspeakable if x.utterance == u.id]
+            if unsaid:
+                label = "silent:    " if unsaid[0].silent else "left out:  "
+                texts = "  ".join(x.text for x in unsaid)
+                out.print(Text(f"    {label}", style="dim") + Text(texts, style="bold red"))
     if the_plan.placeholders:
         out.print()
         out.print(Text("Placeholders (fill them with --fill FILE):", style="bold yellow"))
         for p in the_plan.placeholders:
             out.print(f"  {p.utterance}  {p.text} → {p.spoken}")
+    if the_plan.unspeakable:
+        out.print()
+        out.print(
+            Text(
+                "Text this voice cannot say is left out (silent: the utterance has nothing "
+                "it can say); another voice may say it (--voice).",
+                style="bold red",
+            )
+        )
     if the_plan.removed:
         out.print()
         out.print(Text("Removed (not read aloud):", style="bold"))

@@ -47,6 +47,15 @@ class SynthesisRequest:
     text: str
 
 
+@dataclass(frozen=True)
+class Speakability:
+    """What of a text a voice cannot say: ``unspeakable`` holds the runs of text it drops (in
+    order, as they stand in the text); ``silent`` is True when it says nothing of it at all."""
+
+    unspeakable: tuple[str, ...] = ()
+    silent: bool = False
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A speech synthesizer.
@@ -61,6 +70,11 @@ class Engine(Protocol):
 
     def check(self, voice: VoiceProfile) -> None:
         """Fail fast (raise EngineUnavailable / SettingsError) before any synthesis."""
+        ...
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """What of ``text`` (an utterance's spoken text) ``voice`` cannot say. Quick, offline:
+        no model, no network (``plan`` shows it)."""
         ...
 
     def synthesize(

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tts_pipeline.engines.base import SynthesisRequest, Take
+from tts_pipeline.engines.base import Speakability, SynthesisRequest, Take
+from tts_pipeline.engines.speakable import assess, by_script
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 
 if TYPE_CHECKING:
@@ -135,6 +136,11 @@ class EspeakEngine:
                 "list its voices with `espeak-ng --voices`"
             )
         self._checked.add(voice.voice)
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """The letters of the voice's language and every number and symbol (eSpeak NG names
+        symbols and emoji); a letter of another script it reads out as "Chinese letter"."""
+        return assess(text, by_script(voice.language))
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

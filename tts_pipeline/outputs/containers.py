@@ -1,9 +1,10 @@
 """Audio containers: one PCM stream → every requested format, with chapters, tags and cover art.
 
 The programme is streamed once into one ffmpeg process that writes all formats side by side
-(one output per format, each into a temporary file). ffmpeg writes the tags from an FFMETADATA
-file, and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames, in time order;
-mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size) and the MP3 cover.
+(one output per format, each into a temporary file). ffmpeg writes the tags (given on its command
+line), and the chapters of MP4 (chapter track) and MP3 (ID3v2 CTOC + CHAP frames, in time order;
+mutagen must not rewrite an MP3's tag, as it reorders CHAP frames by size: their times come from
+an FFMETADATA file, their titles from the command line) and the MP3 cover.
 mutagen then adds the rest: Vorbis-comment chapters (CHAPTER001=…, CHAPTER001NAME=…) for FLAC
 and Opus, and cover art for MP4, FLAC and Opus. WAV gets a .cue sheet.
 Only when every file is complete are they renamed into place (``atomic.atomic_path``).
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +22,19 @@ from mutagen.flac import FLAC
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
+from tts_pipeline import scratch
 from tts_pipeline.atomic import atomic_path
 from tts_pipeline.audio.timeline import Timeline
 from tts_pipeline.errors import PipelineError, SettingsError
 from tts_pipeline.ffmpeg import ffmpeg_exe, run_ffmpeg
 from tts_pipeline.outputs.cover import Cover, picture_block
-from tts_pipeline.outputs.tags import Tags, ffmetadata, vorbis_chapters
+from tts_pipeline.outputs.tags import (
+    Tags,
+    ffmetadata,
+    metadata_arguments,
+    tag_items,
+    vorbis_chapters,
+)
 
 
 @dataclass(frozen=True)
@@ -171,21 +178,20 @@ def encode(
     """
     if not targets:
         raise ValueError("no output format")
-    with (
-        tempfile.TemporaryDirectory(prefix="tts-pipeline-") as scratch,
-        contextlib.ExitStack() as stack,
-    ):
-        meta = Path(scratch) / "tags.ffmeta"
-        meta.write_text(ffmetadata(tags, None), encoding="utf-8")
+    with scratch.temp_folder() as folder, contextlib.ExitStack() as stack:
+        # Where ffmpeg writes: when a disk is full, the message says which.
+        writes_to = [folder.parent, *dict.fromkeys(path.parent for path in targets.values())]
+        meta = folder / "chapters.ffmeta"
+        scratch.write_scratch(meta, ffmetadata(None).encode("utf-8"))
         image: Path | None = None
         if cover is not None and any(FORMATS[f].family in FFMPEG_COVER for f in targets):
-            image = Path(scratch) / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
-            image.write_bytes(cover.data)
+            image = folder / ("cover.png" if cover.mime == "image/png" else "cover.jpg")
+            scratch.write_scratch(image, cover.data)
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
         # Formats whose chapters only ffmpeg writes wait for the timeline in a scratch file
         # (every format ffmpeg embeds the cover in is one of them).
         later = {
-            fmt: Path(scratch) / f"programme.{FORMATS[fmt].extension}"
+            fmt: folder / f"programme.{FORMATS[fmt].extension}"
             for fmt in targets
             if FORMATS[fmt].family in FFMPEG_CHAPTERS
         }
@@ -198,17 +204,19 @@ def encode(
                 cmd += ["-map", "0:a", "-map_metadata", "-1", *codec, *_bitexact(spec.muxer)]
                 cmd.append(str(later[fmt]))
             else:
-                cmd += _output_args(spec, tmp, codec, False, tags)
-        run_ffmpeg(cmd, pcm)
+                cmd += _output_args(spec, tmp, codec, False, tags, None)
+        run_ffmpeg(cmd, pcm, writes_to)
         timeline = finish_timeline()
         if later:
-            meta.write_text(ffmetadata(tags, timeline), encoding="utf-8")
+            scratch.write_scratch(meta, ffmetadata(timeline).encode("utf-8"))
             for fmt, scratch_file in later.items():
                 spec = FORMATS[fmt]
                 copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
                 copy += ["-i", str(image)] if image is not None else []
-                copy += _output_args(spec, temps[fmt], ["-c:a", "copy"], image is not None, tags)
-                run_ffmpeg(copy, ())
+                copy += _output_args(
+                    spec, temps[fmt], ["-c:a", "copy"], image is not None, tags, timeline
+                )
+                run_ffmpeg(copy, (), writes_to)
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             try:
@@ -233,14 +241,21 @@ def _bitexact(muxer: str) -> list[str]:
 
 
 def _output_args(
-    spec: FormatSpec, tmp: Path, codec: list[str], cover: bool, tags: Tags
+    spec: FormatSpec,
+    tmp: Path,
+    codec: list[str],
+    cover: bool,
+    tags: Tags,
+    timeline: Timeline | None,
 ) -> list[str]:
-    """One output of an ffmpeg run whose inputs are 0: audio, 1: FFMETADATA, 2: cover."""
+    """One output of an ffmpeg run whose inputs are 0: audio, 1: FFMETADATA (the chapters'
+    times, when ``timeline`` is known), 2: cover. Tags and chapter titles are options."""
     chapters = "1" if spec.family in FFMPEG_CHAPTERS else "-1"
-    overrides: list[str] = []
-    if spec.family == "id3" and tags.language:
-        code = ISO639_2.get(tags.language.split("-")[0].lower(), tags.language)
-        overrides = ["-metadata", f"language={code}"]
+    items = tag_items(tags)
+    if spec.family == "id3":
+        items = [(k, ISO639_2.get(v.split("-")[0].lower(), v) if k == "language" else v)
+                 for k, v in items]  # fmt: skip
+    titles = [m.title for m in timeline.chapters] if timeline and chapters == "1" else []
     picture: list[str] = []
     if cover and spec.family in FFMPEG_COVER:
         picture = [
@@ -260,10 +275,10 @@ def _output_args(
         "0:a",
         *picture,
         "-map_metadata",
-        "1",
+        "-1",
         "-map_chapters",
         chapters,
-        *overrides,
+        *metadata_arguments(items, titles),
         *codec,
         *spec.options,
         *_bitexact(spec.muxer),

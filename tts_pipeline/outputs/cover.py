@@ -1,16 +1,21 @@
-"""Cover art: a JPEG or PNG image checked once, and the picture block FLAC and Opus carry."""
+"""Cover art: a JPEG or PNG image checked once (decoded whole: a damaged one is refused before
+synthesis), and the picture block FLAC and Opus carry."""
 
 from __future__ import annotations
 
-import struct
+import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen.flac import Picture
+from PIL import Image, UnidentifiedImageError
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.user_files import read_user_file
 
 COVER_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+COVER_DECODERS = {"image/jpeg": "JPEG", "image/png": "PNG"}  # Pillow's format names
 COVER_MAX_BYTES = 16 * 1024 * 1024 - 1  # a FLAC picture block holds at most 16 MiB
 PICTURE_FRONT_COVER = 3  # ID3/FLAC picture type
 
@@ -24,41 +29,26 @@ class Cover:
 
 
 def load_cover(path: Path) -> Cover:
-    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line."""
-    try:
-        if not path.exists():
-            raise SettingsError(f"cover image not found: {path}")
-        if not path.is_file():
-            raise SettingsError(f"cover image {path} is not a file")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SettingsError(f"cannot read cover image {path}: {exc.strerror or exc}") from None
+    """Read and check a JPEG/PNG cover image, or raise SettingsError with one clear line.
+
+    The whole image is decoded (Pillow), so a damaged one is refused before synthesis: an MP4
+    would embed it silently and the MP3 encoder would fail on it after synthesis."""
+    data = read_user_file(path, what="cover image", limit=COVER_MAX_BYTES, error=SettingsError)
     mime = next((m for magic, m in COVER_TYPES.items() if data.startswith(magic)), None)
     if mime is None:
         raise SettingsError(f"cover image {path} is not a JPEG or PNG file")
-    if len(data) > COVER_MAX_BYTES:
-        raise SettingsError(f"cover image {path} is larger than 16 MB")
-    width, height = _image_size(data, mime)
+    try:
+        with warnings.catch_warnings():  # Pillow warns (on stderr) of images this large
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[COVER_DECODERS[mime]]) as image:
+                image.load()
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise SettingsError(f"cover image {path} has too many pixels for a cover") from None
+    except Exception as exc:  # noqa: BLE001 - Pillow's decoders raise many kinds
+        reason = "not an image" if isinstance(exc, UnidentifiedImageError) else str(exc)
+        raise SettingsError(f"cover image {path} is damaged ({reason})") from None
     return Cover(data, mime, width, height)
-
-
-def _image_size(data: bytes, mime: str) -> tuple[int, int]:
-    """Width and height from the image header (0, 0 when it cannot be found)."""
-    if mime == "image/png" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return width, height
-    i = 2
-    while i + 9 < len(data):  # JPEG: walk the markers to a start-of-frame
-        if data[i] != 0xFF:
-            i += 1
-            continue
-        marker = data[i + 1]
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-            return width, height
-        i += 2 + length
-    return 0, 0
 
 
 def picture_block(cover: Cover) -> Picture:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from tts_pipeline.audio.timeline import Timeline
 from tts_pipeline.errors import PipelineError
+from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.outputs.tags import Tags
 
 CUE_MAX_TRACKS = 99
 
 
 def cue_quote(value: str) -> str:
-    """A quoted cue-sheet string. Cue sheets have no escape syntax of their own; backslash
-    escapes (\\" \\\\ \\n) are what libcue's lexer accepts; ``cue_unquote`` reverses them."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A quoted cue-sheet string: the text as metadata holds it (no line breaks or other control
+    characters, outputs.metadata_text), then backslash escapes for \\ and " (cue sheets have no
+    escape syntax of their own; these are what libcue's lexer accepts; ``cue_unquote`` reverses
+    them)."""
+    escaped = metadata_text(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
 
 
@@ -21,11 +24,7 @@ def cue_unquote(token: str) -> str:
     out: list[str] = []
     chars = iter(body)
     for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append("\n" if nxt == "n" else nxt)
-        else:
-            out.append(ch)
+        out.append(next(chars, "") if ch == "\\" else ch)
     return "".join(out)
 
 

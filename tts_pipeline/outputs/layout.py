@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tts_pipeline import scratch
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.containers import FORMATS
 
@@ -68,7 +69,8 @@ def ensure_writable(folder: Path) -> None:
     """Fail before synthesis, not after it, when the output folder cannot be written."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".tts-pipeline-probe-"):
+        probe = scratch.part_prefix("tts-pipeline-probe")
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=probe, suffix=scratch.PART_SUFFIX):
             pass
     except OSError as exc:
         raise PipelineError(

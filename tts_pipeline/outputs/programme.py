@@ -29,7 +29,7 @@ from tts_pipeline.audio.loudness.leveller import (
     StreamingLeveller,
 )
 from tts_pipeline.audio.loudness.measurements import MeasurementStore
-from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take
+from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take, measurement_fits
 from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
 from tts_pipeline.audio.trim import Cut, cut_take
 from tts_pipeline.engines.base import Boundary, Take
@@ -113,6 +113,10 @@ class Production:
         self._timeline: Timeline | None = None
         self._error: BaseException | None = None
         self._cancel = threading.Event()
+        # Set when the production thread has ended, its temporary files removed. Waited for
+        # instead of joining the thread: a Ctrl-C during Thread.join (Python 3.11) marks a
+        # running thread as finished, and the process then exits and kills it mid-clean-up.
+        self._ended = threading.Event()
         self._drawing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overview")
         self._thread = threading.Thread(target=self._run, name="production", daemon=True)
 
@@ -137,22 +141,32 @@ class Production:
 
     def abort(self) -> None:
         """Wait for the production to stop (``take_at`` must be returning None by now)."""
-        self._thread.join()
+        self._wait_to_the_end()
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the production to end; whether it has."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._ended.wait(timeout)
 
     def cancel(self) -> None:
         """Stop at the next chunk (Ctrl-C while finishing): ffmpeg is stopped and the partial
         files are removed; nothing where the outputs go is touched."""
         self._cancel.set()
-        self._thread.join()
+        self._wait_to_the_end()
+
+    def _wait_to_the_end(self) -> None:
+        """Wait until the production thread has stopped and cleaned up, whatever the user
+        presses meanwhile: it takes moments (ffmpeg is killed, its files removed), and a wait
+        cut short would leave them behind (the process exits, the thread dies with it)."""
+        while True:
+            try:
+                self._ended.wait()
+                return
+            except KeyboardInterrupt:
+                continue
 
     def result(self) -> Programme:
         """Wait for the last take to be encoded (and the overview picture to be drawn)."""
-        self._thread.join()
+        self._ended.wait()
         if self._error is not None:
             if isinstance(self._error, _Stopped):
                 raise PipelineError("the takes stopped coming before the programme was complete")
@@ -180,6 +194,7 @@ class Production:
             self._error = exc
         finally:
             self._drawing.shutdown(wait=False)  # a picture being drawn is still finished
+            self._ended.set()
 
     def _encode(self) -> None:
         encode(
@@ -270,7 +285,7 @@ class Production:
             return measure_take(samples, self.rate)
         digest = hashlib.sha256(f"{self.rate}:".encode() + samples.tobytes()).hexdigest()
         measured = self.memo.get(digest)
-        if measured is None:
+        if measured is None or not measurement_fits(measured, samples, self.rate):
             measured = measure_take(samples, self.rate)
             self.memo.put(digest, measured)
         return measured

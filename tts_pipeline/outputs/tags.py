@@ -1,11 +1,13 @@
-"""Tags and chapters as the containers carry them: FFMETADATA for ffmpeg (MP4, MP3), Vorbis
-comments (FLAC, Opus)."""
+"""Tags and chapters as the containers carry them: ffmpeg's options and an FFMETADATA file of
+chapter times (MP4, MP3), Vorbis comments (FLAC, Opus); every text through ``metadata_text``."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from tts_pipeline.audio.timeline import Timeline
+from tts_pipeline.outputs.metadata_text import metadata_text
 
 
 @dataclass(frozen=True)
@@ -20,36 +22,35 @@ class Tags:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def escape_ffmetadata(value: str) -> str:
-    """FFMETADATA needs '=', ';', '#', '\\' and newlines escaped with a backslash."""
-    out = []
-    for ch in value:
-        if ch in "=;#\\\n":
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
+def ffmetadata(timeline: Timeline | None) -> str:
+    """An FFMETADATA file with the chapters' times (in samples: exact, no rounding) and no text.
 
-
-def ffmetadata(tags: Tags, timeline: Timeline | None) -> str:
-    """Tags and chapters for ffmpeg. Chapter times are in samples (exact, no rounding)."""
+    Tags and chapter titles go on ffmpeg's command line instead (``metadata_arguments``): no
+    escaping makes FFMETADATA hold a value that ends in a backslash, since ffmpeg's line reader
+    takes the escaped backslash before the line's end for an escaped line break, and the value
+    swallows the next line (the next tag, or a chapter's times)."""
     lines = [";FFMETADATA1"]
-    for key, value in tag_items(tags):
-        lines.append(f"{key}={escape_ffmetadata(value)}")
     marks = timeline.chapters if timeline is not None else ()
     rate = timeline.sample_rate if timeline is not None else 0
     for mark in marks:
-        lines += [
-            "[CHAPTER]",
-            f"TIMEBASE=1/{rate}",
-            f"START={mark.start}",
-            f"END={mark.end}",
-            f"title={escape_ffmetadata(mark.title)}",
-        ]
+        lines += ["[CHAPTER]", f"TIMEBASE=1/{rate}"]
+        lines += [f"START={mark.start}", f"END={mark.end}"]
     return "\n".join(lines) + "\n"
 
 
+def metadata_arguments(tags: Iterable[tuple[str, str]], chapters: Iterable[str] = ()) -> list[str]:
+    """ffmpeg options that set the tags and the titles of the chapters (in order) of the next
+    output: text as metadata holds it (outputs.metadata_text), no escaping needed."""
+    args: list[str] = []
+    for key, value in tags:
+        args += ["-metadata", f"{key}={metadata_text(value)}"]
+    for index, title in enumerate(chapters):
+        args += [f"-metadata:c:{index}", f"title={metadata_text(title)}"]
+    return args
+
+
 def tag_items(tags: Tags) -> list[tuple[str, str]]:
+    """(key, value) of every tag with a value, as the containers hold them."""
     items = [
         ("title", tags.title),
         ("artist", tags.artist),
@@ -61,7 +62,8 @@ def tag_items(tags: Tags) -> list[tuple[str, str]]:
         ("comment", tags.comment),
         *tags.extra.items(),
     ]
-    return [(k, v) for k, v in items if v]
+    cleaned = [(key, metadata_text(value)) for key, value in items]
+    return [(key, value) for key, value in cleaned if value]
 
 
 def vorbis_time(ms: int) -> str:
@@ -76,5 +78,5 @@ def vorbis_chapters(timeline: Timeline) -> dict[str, str]:
     out: dict[str, str] = {}
     for number, mark in enumerate(timeline.chapters, start=1):
         out[f"CHAPTER{number:03d}"] = vorbis_time(timeline.ms(mark.start))
-        out[f"CHAPTER{number:03d}NAME"] = mark.title
+        out[f"CHAPTER{number:03d}NAME"] = metadata_text(mark.title)
     return out

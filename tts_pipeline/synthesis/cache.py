@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
+from tts_pipeline import scratch
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 
@@ -80,7 +81,9 @@ class TakeCache:
         path = self.path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".part", dir=path.parent)
+            fd, tmp = tempfile.mkstemp(
+                prefix=scratch.part_prefix(key[:16]), suffix=scratch.PART_SUFFIX, dir=path.parent
+            )
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(encode_take(take))
@@ -114,6 +117,16 @@ class TakeCache:
             for child in self.root.iterdir():
                 if child.is_dir() and (len(child.name) == 2 or child.name == MEASUREMENTS_DIR):
                     shutil.rmtree(child, ignore_errors=True)
+        return removed
+
+    def sweep(self) -> int:
+        """Remove the temporary files of renders that were killed while they wrote a take or a
+        measurement here (scratch); how many."""
+        removed = 0
+        if self.root.is_dir():
+            folders = [*self.root.glob("??"), *(self.root / MEASUREMENTS_DIR).glob("??")]
+            for folder in folders:
+                removed += scratch.sweep_parts(folder)
         return removed
 
     @property

@@ -6,12 +6,17 @@ Pure functions except ``read_text``, which touches the file system.
 from __future__ import annotations
 
 import codecs
+import math
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from tts_pipeline.errors import InputError
+from tts_pipeline.user_files import read_user_file
 
 # Refuse larger inputs: a speech is kilobytes; 5 MB of text is a long book (~4 days of audio).
 MAX_INPUT_BYTES = 5 * 1024 * 1024
@@ -41,24 +46,13 @@ class Document:
 
 def read_text(path: Path) -> str:
     """Read and decode a text file, or raise InputError with one clear line."""
-    try:
-        if path.is_dir():
-            raise InputError(f"{path} is a directory, not a text file")
-        if not path.exists():
-            raise InputError(f"input file not found: {path}")
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(
-                f"{path} is {size / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB "
-                "of text (split the document)"
-            )
-        data = path.read_bytes()
-    except InputError:
-        raise
-    except RuntimeError as exc:  # symlink loops surface as RuntimeError on some Pythons
-        raise InputError(f"cannot read {path}: {exc}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_user_file(
+        path,
+        what="input file",
+        limit=MAX_INPUT_BYTES,
+        error=InputError,
+        advice="split the document",
+    )
     return decode(data, name=str(path))
 
 
@@ -100,15 +94,82 @@ def decode(data: bytes, name: str = "input") -> str:
 
 
 def _refuse_mixed_utf8(data: bytes, bad_at: int, name: str) -> None:
-    """A file that is valid UTF-8 with Chinese in it up to some point and then is not was pasted
-    together from files in different encodings: decoding it as one would garble one part."""
+    """A file that is valid UTF-8 up to ``bad_at`` and then is not: pasted together from files
+    in different encodings (refuse it: decoding it as one would garble one part), or a GB18030
+    file whose first bytes happen to be valid UTF-8 too (common for a character or two: 路 is
+    C2 B7, the UTF-8 of ·), which decodes as GB18030.
+
+    The length of the valid start proves nothing (a UTF-8 title may be two characters); what
+    its bytes mean does. Files are pasted together line by line, so the question is whether
+    "UTF-8 up to some line, GB18030 from there on" (the best such line) explains the start
+    clearly better (``MIXED_EVIDENCE``) than "GB18030 throughout", each line scored by how
+    much its reading is like Chinese text. A line that is no GB18030 at all settles it.
+    """
     head = data[:bad_at]
-    if sum(1 for byte in head if byte >= 0xE0) >= 4:  # several multi-byte UTF-8 characters
-        line = head.count(b"\n") + 1
-        raise InputError(
-            f"{name} mixes encodings: UTF-8 up to line {line}, then bytes that are not UTF-8 "
-            "(re-save the whole file as UTF-8)"
-        )
+    if head.isascii():
+        return  # nothing but ASCII before the first non-UTF-8 byte: one encoding throughout
+    start = 0
+    if len(head) > MIXED_WINDOW_BYTES:  # a long valid start: its last lines are evidence enough
+        newline = head.find(b"\n", len(head) - MIXED_WINDOW_BYTES)
+        start = newline + 1 if newline >= 0 else len(head) - MIXED_WINDOW_BYTES
+    lines = head[start:].split(b"\n")
+    evidence = best = 0.0  # log P(UTF-8 up to here) - log P(GB18030 up to here)
+    for number, line in enumerate(lines, 1):
+        partial = number == len(lines)  # the line the non-UTF-8 bytes are on, up to them
+        try:  # final=False: a character cut off by the first non-UTF-8 byte is left out
+            as_gb18030 = codecs.getincrementaldecoder("gb18030")().decode(line, final=not partial)
+        except UnicodeDecodeError:
+            best = math.inf
+            break
+        as_utf8 = line.decode("utf-8", errors="ignore")
+        evidence += chinese_log_likelihood(as_utf8) - chinese_log_likelihood(as_gb18030)
+        best = max(best, evidence)
+    if best <= MIXED_EVIDENCE:
+        return
+    line_number = head.count(b"\n") + 1
+    raise InputError(
+        f"{name} mixes encodings: UTF-8 up to line {line_number}, then bytes that are not UTF-8 "
+        "(re-save the whole file as UTF-8)"
+    )
+
+
+# How much likelier (natural log) the UTF-8 reading of a file's start must be than its GB18030
+# reading before the file counts as mixed: a file in one encoding is the likelier story, and
+# e^7 ≈ 1,100 is less than what one character more common than another gives (e^5.8).
+MIXED_EVIDENCE = 7.0
+MIXED_WINDOW_BYTES = 4096
+
+
+def chinese_log_likelihood(text: str) -> float:
+    """log P(text) under a one-character-at-a-time model of Chinese prose (higher: more like
+    Chinese text); see ``data/chinese_text_model.toml``."""
+    logp = _text_model()
+    return sum(logp[_character_kind(ch)] for ch in text)
+
+
+@cache
+def _text_model() -> dict[str, float]:
+    table = resources.files("tts_pipeline").joinpath("data/chinese_text_model.toml").read_text()
+    kinds = tomllib.loads(table)
+    return {kind: math.log(row["share"] / row["size"]) for kind, row in kinds.items()}
+
+
+@cache
+def _character_kind(ch: str) -> str:
+    if ch.isascii():
+        return "ascii" if ch.isprintable() or ch in "\t\n\r" else "other"
+    try:
+        lead = ch.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        is_ideograph = "IDEOGRAPH" in unicodedata.name(ch, "")
+        return "other_ideographs" if is_ideograph else "other"
+    if lead in (0xA1, 0xA3):
+        return "punctuation"
+    if 0xB0 <= lead <= 0xD7:
+        return "common_hanzi"
+    if 0xD8 <= lead <= 0xF7:
+        return "less_common_hanzi"
+    return "other"
 
 
 def _guess_utf16(data: bytes) -> str | None:

@@ -262,21 +262,74 @@ class TakeLoudness:
     seconds: float = 0.0
 
 
-def measure_take(samples: np.ndarray, rate: int) -> TakeLoudness:
-    context = round((BLOCK_SECONDS - HOP_SECONDS) * rate)
-    padded = np.concatenate([np.zeros(context), samples.astype(np.float64), np.zeros(context)])
-    weighted = k_weight(padded, rate)
-    blocks = block_energies(weighted, rate)
-    block = round(BLOCK_SECONDS * rate)
-    hop = round(HOP_SECONDS * rate)
+def _context(rate: int) -> int:
+    """Samples of silence measured on each side of a take (a gating block less one hop)."""
+    return round((BLOCK_SECONDS - HOP_SECONDS) * rate)
+
+
+def _inside(blocks: np.ndarray, samples: int, rate: int) -> np.ndarray:
+    """The gating blocks of a take's measurement that lie within the take itself."""
+    context, block, hop = _context(rate), round(BLOCK_SECONDS * rate), round(HOP_SECONDS * rate)
     starts = np.arange(len(blocks)) * hop
-    inside = blocks[(starts >= context) & (starts + block <= context + len(samples))]
+    return blocks[(starts >= context) & (starts + block <= context + samples)]
+
+
+def _weighted_with_context(samples: np.ndarray, rate: int) -> np.ndarray:
+    context = np.zeros(_context(rate))
+    return k_weight(np.concatenate([context, samples.astype(np.float64), context]), rate)
+
+
+def _short_take_loudness(weighted: np.ndarray, samples: int, rate: int) -> float:
+    """The own loudness of a take shorter than a gating block: its mean square is its block."""
+    body = weighted[_context(rate) : _context(rate) + samples]
+    return gated_loudness(np.array([float(np.mean(body**2))])) if len(body) else -math.inf
+
+
+def measure_take(samples: np.ndarray, rate: int) -> TakeLoudness:
+    weighted = _weighted_with_context(samples, rate)
+    blocks = block_energies(weighted, rate)
+    inside = _inside(blocks, len(samples), rate)
     if len(inside):
         own = gated_loudness(inside)
-    else:  # shorter than a block: the take's mean square is its single block
-        body = weighted[context : context + len(samples)]
-        own = gated_loudness(np.array([float(np.mean(body**2))])) if len(body) else -math.inf
+    else:
+        own = _short_take_loudness(weighted, len(samples), rate)
     return TakeLoudness(blocks, own, true_peak(samples, rate), len(samples) / rate)
+
+
+def measurement_fits(measured: TakeLoudness, samples: np.ndarray, rate: int) -> bool:
+    """Whether ``measured`` can be ``measure_take(samples, rate)``: a measurement kept between
+    renders is used only if it can (one wrong number moves every take's gain).
+
+    Checked against the audio, cheaply: the duration and the number of gating blocks; no block
+    louder than audio of this sample peak can be through the K-weighting filter; the take's own
+    loudness what its blocks give; a true peak between the sample peak and what interpolation
+    can add to it. (A take shorter than a block has its own loudness measured again: cheap.)"""
+    count = len(samples)
+    blocks = np.asarray(measured.blocks)
+    if measured.seconds != count / rate or blocks.ndim != 1:
+        return False
+    block = round(BLOCK_SECONDS * rate)
+    padded = count + 2 * _context(rate)
+    expected = (padded - block) // round(HOP_SECONDS * rate) + 1 if padded >= block else 0
+    sample_peak = float(np.max(np.abs(samples))) if count else 0.0
+    most = (_k_weighting_gain(rate) * sample_peak) ** 2 * (1 + 1e-9)  # mean square of a block
+    if len(blocks) != expected or not np.all((blocks >= 0) & (blocks <= most)):
+        return False  # (NaN fails both comparisons)
+    highest = sample_peak * _interpolator(oversampling(rate)).gain_bound
+    if not sample_peak <= measured.peak <= highest * (1 + 1e-4):  # float32 interpolation
+        return False
+    inside = _inside(blocks, count, rate)
+    if len(inside):
+        own = gated_loudness(inside)
+    else:
+        own = _short_take_loudness(_weighted_with_context(samples, rate), count, rate)
+    return measured.own == own or math.isclose(measured.own, own, abs_tol=1e-9)
+
+
+@functools.cache
+def _k_weighting_gain(rate: int) -> float:
+    """The K-weighting filter's largest gain on any signal (its impulse response's L1 norm)."""
+    return float(np.sum(np.abs(k_weighting_fir(rate))))
 
 
 class BlockPool:

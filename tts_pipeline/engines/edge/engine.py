@@ -43,7 +43,7 @@ import edge_tts
 from edge_tts import exceptions as edge_exceptions
 
 from tts_pipeline.engines.async_bridge import BackgroundRun, Emit, run_sync
-from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
 from tts_pipeline.engines.edge import voices as voice_list
 from tts_pipeline.engines.edge.audio import (
     SAMPLE_RATE,
@@ -63,13 +63,14 @@ from tts_pipeline.engines.edge.batch import (
 )
 from tts_pipeline.engines.edge.endpoint import describe_endpoint, resolve_endpoint, use_endpoint
 from tts_pipeline.engines.edge.retry import Kind, RetryPolicy, ServiceStalled, classify, describe
-from tts_pipeline.engines.edge.text import MAX_CHARS, clean_text, split_for_service
+from tts_pipeline.engines.edge.text import MAX_CHARS, clean_text, is_emoji, split_for_service
 from tts_pipeline.engines.edge.voices import (
     known_voice_names,
     list_voices_live,
     unknown_voice_message,
     validate_voice,
 )
+from tts_pipeline.engines.speakable import Reading, assess, by_script
 from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
@@ -140,6 +141,11 @@ class EdgeEngine:
         ``preflight_timeout``) so an unreachable service fails before any synthesis."""
         validate_voice(voice)
         run_sync(self._preflight(voice))
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """Roughly: the letters of the voice's locale, numbers and symbols, but not emoji
+        (``clean_text`` removes them before sending)."""
+        return assess(text, by_script(voice.language, _symbol_reading))
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1
@@ -389,6 +395,10 @@ class EdgeEngine:
             log.info("edge-tts voice list unavailable during preflight: %s", describe(error))
             return None
         return frozenset(str(v.get("ShortName", "")) for v in voices)
+
+
+def _symbol_reading(char: str) -> Reading:
+    return Reading.UNSAID if is_emoji(char) else Reading.SAID
 
 
 def _edge_tts_version() -> str:

@@ -43,6 +43,11 @@ def _is_emoji(code: int) -> bool:
     return any(low <= code <= high for low, high in _EMOJI_RANGES)
 
 
+def is_emoji(char: str) -> bool:
+    """An emoji or pictograph: removed before sending (``clean_text``), so never said."""
+    return _is_emoji(ord(char))
+
+
 def _clean_char(char: str) -> str:
     """The replacement for one character: itself, a space or nothing."""
     code = ord(char)

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
 from tts_pipeline.engines.local_zh.frontend import (
     MAX_CHUNK_UNITS,
     Chunk,
     Pause,
     frontend_version,
+    reading,
     split_chunks,
     text_to_phonemes,
 )
@@ -37,7 +38,9 @@ from tts_pipeline.engines.local_zh.model import (
     files_digest,
     locate_model_files,
     prepare_models,
+    process_runtime,
 )
+from tts_pipeline.engines.speakable import assess
 from tts_pipeline.engines.workers import WorkerError, WorkerTask, available_cores, run_in_workers
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 
@@ -198,7 +201,6 @@ class LocalZhEngine:
         self, files: ModelFiles | None = None, min_units_for_workers: int = MIN_UNITS_FOR_WORKERS
     ) -> None:
         self._files = files
-        self._runtime: BakerRuntime | None = None
         self.min_units_for_workers = min_units_for_workers
 
     # -- Engine protocol --------------------------------------------------------------------
@@ -227,6 +229,10 @@ class LocalZhEngine:
             raise EngineUnavailable(
                 "offline Mandarin voice unavailable: the ai-edge-litert runtime is not installed"
             ) from None
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """Mandarin: Han characters with a reading, Latin letters (spelled), digits."""
+        return assess(text, reading)
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1
@@ -320,10 +326,7 @@ class LocalZhEngine:
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
 
     def _guarded(self, job: ChunkJob, threads: int) -> ChunkAudio:
-        prepared = prepare_models(self._model_files())
-        runtime = self._runtime
-        if runtime is None or runtime.prepared is not prepared or runtime.num_threads != threads:
-            runtime = self._runtime = BakerRuntime(prepared, threads)
+        runtime = process_runtime(prepare_models(self._model_files()), threads)
         try:
             return render_chunk(runtime, job)
         except (ValueError, RuntimeError) as exc:

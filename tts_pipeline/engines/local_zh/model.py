@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -214,6 +215,21 @@ class BakerRuntime:
         interp.invoke()
         bands = np.array(interp.get_tensor(self._voc_out)[0], dtype=np.float32)
         return self.prepared.pqmf(bands)
+
+
+# Runtimes made in this process (engines running here, not in workers), kept until it exits: a
+# LiteRT Interpreter collected while a command runs can meet a Ctrl-C inside its __del__, which
+# prints "Exception ignored in: Interpreter.__del__ … KeyboardInterrupt" and loses the interrupt.
+# (At exit the command line ignores Ctrl-C: cli.app.main.) One per models, threads and thread.
+_RUNTIMES: dict[tuple[int, int, int], BakerRuntime] = {}
+
+
+def process_runtime(prepared: PreparedModels, num_threads: int) -> BakerRuntime:
+    """This thread's runtime for ``prepared`` with ``num_threads`` interpreter threads."""
+    key = (id(prepared), num_threads, threading.get_ident())  # (the runtime keeps ``prepared``)
+    if key not in _RUNTIMES:
+        _RUNTIMES[key] = BakerRuntime(prepared, num_threads)
+    return _RUNTIMES[key]
 
 
 @contextlib.contextmanager

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.layout import SIDECAR_SUFFIXES, OutputLayout
+from tts_pipeline.user_files import read_user_file
+
+# Far above the manifest of the longest document a render takes (5 MB of text: about 20 MB).
+MAX_MANIFEST_BYTES = 64 << 20
 
 
 def file_url(path: Path) -> str:
@@ -35,8 +39,9 @@ def find_page(target: Path) -> Path:
     manifest = render.manifest
     if manifest.is_file():
         try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            raw = read_user_file(manifest, what="manifest", limit=MAX_MANIFEST_BYTES)
+            data = json.loads(raw.decode("utf-8"))
+        except (PipelineError, UnicodeDecodeError, ValueError):
             raise PipelineError(f"cannot read the manifest {manifest}") from None
         listed = data.get("outputs", {}).get("page") if isinstance(data, dict) else None
         if isinstance(listed, str) and listed:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tts_pipeline.text.normalize.fills import FillMap, load_fills
+from tts_pipeline.text.normalize.fills import FillCursor, FillMap, as_fill_map, load_fills
 from tts_pipeline.text.normalize.result import Normalized, PlaceholderHit
 
 __all__ = [
+    "DocumentNormalizer",
     "FillMap",
     "Normalized",
     "PlaceholderHit",
@@ -35,8 +36,30 @@ def normalize_all(
     position ("XX人" = ["520人", "30人"]) apply document-wide: the i-th XX人 of the document
     gets the i-th value. ``fills`` is a FillMap (see ``load_fills``), a plain mapping, or None.
     """
-    if language.lower().startswith("zh"):
-        from tts_pipeline.text.normalize.zh.pipeline import normalize_zh_all
+    normalizer = DocumentNormalizer(language, fills)
+    return [normalizer(text) for text in texts]
 
-        return normalize_zh_all(texts, fills=fills)
-    return [Normalized(original=text, spoken=text) for text in texts]
+
+class DocumentNormalizer:
+    """Normalizes a document's texts one after another, in reading order; fill-ins by position
+    count across all of them (as ``normalize_all`` does). ``checkpoint`` and ``rewind`` let a
+    caller normalize a text again in smaller pieces (the plan does, when a spoken text outgrows
+    an utterance), with the same fill-ins."""
+
+    def __init__(self, language: str = "zh-CN", fills: FillMap | object | None = None) -> None:
+        self._chinese = language.lower().startswith("zh")
+        self.fills = as_fill_map(fills) if self._chinese else None  # (only Chinese has rules)
+        self._cursor = FillCursor()
+
+    def __call__(self, text: str) -> Normalized:
+        if not self._chinese:
+            return Normalized(original=text, spoken=text)
+        from tts_pipeline.text.normalize.zh.pipeline import normalize_zh_next
+
+        return normalize_zh_next(text, self.fills, self._cursor)
+
+    def checkpoint(self) -> FillCursor:
+        return self._cursor.copy()
+
+    def rewind(self, checkpoint: FillCursor) -> None:
+        self._cursor = checkpoint.copy()

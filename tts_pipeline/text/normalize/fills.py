@@ -31,6 +31,15 @@ from functools import cached_property
 from pathlib import Path
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.user_files import read_user_file
+
+# A fill-in stands for one placeholder: a name, a number, a date, a place. The longest real ones
+# (an organization's full name, an address) run to 20-40 characters. 100 leaves room for them
+# and keeps a value, even as the normalizer spells it out (at most about three times as long:
+# ≠ → 不等于), within one utterance (segment.MAX_UTTERANCE_CHARS = 300), so the plan cuts
+# between values, never through one. A fills file is a few hundred bytes.
+MAX_FILL_CHARS = 100
+MAX_FILLS_FILE_BYTES = 1 << 20
 
 _LETTER = "[Xx×Ｘｘ]"
 _LATIN_OR_LETTER = "[A-Za-zＸｘ×]"
@@ -80,13 +89,20 @@ class FillMap:
             if not isinstance(key, str) or not key.strip():
                 raise SettingsError(f"{source}: empty placeholder key")
             if isinstance(value, str):
-                entries.append(FillEntry(key, (value,), positional=False))
+                entry = FillEntry(key, (value,), positional=False)
             elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-                entries.append(FillEntry(key, tuple(value), positional=True))
+                entry = FillEntry(key, tuple(value), positional=True)
             else:
                 raise SettingsError(
                     f"{source}: value of {key!r} must be a string or a list of strings"
                 )
+            longest = max((len(v) for v in entry.values), default=0)
+            if longest > MAX_FILL_CHARS:
+                raise SettingsError(
+                    f"{source}: the value of {key!r} is {longest} characters long; a fill-in "
+                    f"is at most {MAX_FILL_CHARS} (a name, a number, a date, a place)"
+                )
+            entries.append(entry)
         return cls(tuple(entries))
 
     def __bool__(self) -> bool:
@@ -105,6 +121,12 @@ class FillMap:
 
     def entry_of(self, match: re.Match[str]) -> FillEntry:
         return self.entries[int((match.lastgroup or "k0")[1:])]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where keys occur in ``text``, as (start, end) offsets."""
+        if self.pattern is None:
+            return []
+        return [match.span() for match in self.pattern.finditer(fold_text(text))]
 
     def usage(self, texts: Iterable[str]) -> dict[str, int]:
         """How many times each key occurs in ``texts`` (the document's utterances)."""
@@ -138,10 +160,7 @@ def fold_text(text: str) -> str:
 
 def load_fills(path: Path) -> FillMap:
     """Read a fills TOML file. Raises SettingsError (one line) when it is missing or malformed."""
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SettingsError(f"cannot read fills file {path}: {error.strerror or error}") from None
+    raw = read_user_file(path, what="fills file", limit=MAX_FILLS_FILE_BYTES, error=SettingsError)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -183,6 +202,9 @@ class FillCursor:
     """Occurrences seen so far per key, shared across a document's utterances."""
 
     seen: dict[str, int] = field(default_factory=dict)
+
+    def copy(self) -> FillCursor:
+        return FillCursor(dict(self.seen))
 
     def next_value(self, entry: FillEntry) -> str | None:
         occurrence = self.seen.get(entry.key, 0)

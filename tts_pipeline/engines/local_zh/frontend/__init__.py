@@ -11,18 +11,22 @@ Public API:
 * ``syllables_of(text, sandhi=True) -> list[Syllable]`` the same with the characters read.
 * ``split_chunks(text, max_units) -> list[Chunk]`` cut long text for the acoustic model.
 * ``frontend_version() -> str`` changes whenever the front end could read text differently.
+* ``reading(char) -> Reading`` whether a character is said, dropped though it means something,
+  or a pause (``engines.speakable``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from functools import cache
 from importlib import metadata
 
 from tts_pipeline.engines.local_zh.frontend.chunks import MAX_CHUNK_UNITS, Chunk, split_chunks
-from tts_pipeline.engines.local_zh.frontend.g2p import Syllable, Word, data_path
+from tts_pipeline.engines.local_zh.frontend.g2p import Syllable, Word, data_path, has_reading
 from tts_pipeline.engines.local_zh.frontend.prosody import Phrase, analyze, phrases_to_symbols
-from tts_pipeline.engines.local_zh.frontend.text import Pause
+from tts_pipeline.engines.local_zh.frontend.text import Pause, is_han
+from tts_pipeline.engines.speakable import Reading, combined
 
 __all__ = [
     "MAX_CHUNK_UNITS",
@@ -34,6 +38,7 @@ __all__ = [
     "analyze",
     "frontend_version",
     "pinyin_of",
+    "reading",
     "split_chunks",
     "syllables_of",
     "text_to_phonemes",
@@ -49,6 +54,25 @@ def text_to_phonemes(text: str) -> list[str]:
     Returns an empty list when nothing in ``text`` is spoken (punctuation, emoji, empty).
     """
     return phrases_to_symbols(analyze(text))
+
+
+@cache
+def reading(char: str) -> Reading:
+    """How the front end takes one character (after NFKC folding, as ``tokenize`` does): said
+    (a Han character it has a reading for, a Latin letter it spells, a digit), unsaid (emoji,
+    symbols, letters of other scripts, a Han character without a reading: dropped), or quiet
+    (punctuation and spaces: pauses at most)."""
+    return combined(char, _reading_of_folded)
+
+
+def _reading_of_folded(char: str) -> Reading:
+    if is_han(char):
+        return Reading.SAID if has_reading(char) else Reading.UNSAID
+    if char.isascii() and char.isalnum():
+        return Reading.SAID
+    if unicodedata.category(char)[0] in "LNS":
+        return Reading.UNSAID
+    return Reading.QUIET
 
 
 def syllables_of(text: str, *, sandhi: bool = True) -> list[Syllable]:

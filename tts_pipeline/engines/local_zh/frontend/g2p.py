@@ -147,6 +147,21 @@ def _char_reading(char: str) -> str | None:
     return _tone3(to_tone3(readings.split(",")[0], neutral_tone_with_five=True))
 
 
+def has_reading(char: str) -> bool:
+    """Whether a Han character has a reading the model can say (else it is skipped). Every
+    GB2312 hanzi has one (a test checks): planning ordinary text need not load pypinyin's
+    dictionary (most of a second) to know it."""
+    return in_gb2312(char) or _char_reading(char) is not None
+
+
+def in_gb2312(char: str) -> bool:
+    """A hanzi of GB2312, the 6,763 characters of everyday simplified Chinese."""
+    try:
+        return char.encode("gb2312")[0] >= 0xB0
+    except UnicodeEncodeError:
+        return False
+
+
 def _tone3(pinyin: str) -> str | None:
     """Keep a reading only if it is a syllable the model can say."""
     return pinyin if to_baker(pinyin) is not None else None

@@ -24,7 +24,6 @@ Choices where no convention exists:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import cache
 
 from tts_pipeline.text.normalize import placeholders
@@ -147,10 +146,7 @@ def normalize_zh(text: str, fills: FillMap | object | None = None) -> Normalized
     return _normalize(text, as_fill_map(fills), FillCursor())
 
 
-def normalize_zh_all(
-    texts: Sequence[str], fills: FillMap | object | None = None
-) -> list[Normalized]:
-    """Normalize a document's utterances in order; fill-in positions count across all of them."""
-    fill_map = as_fill_map(fills)
-    cursor = FillCursor()
-    return [_normalize(text, fill_map, cursor) for text in texts]
+def normalize_zh_next(text: str, fills: FillMap | None, cursor: FillCursor) -> Normalized:
+    """Normalize the next text of a document: fill-ins by position continue from ``cursor``
+    (the occurrences counted in the texts before), which this advances."""
+    return _normalize(text, fills, cursor)
