@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tts_pipeline.engines.local_zh.model import BakerRuntime, ModelFiles
 
 
 def setup(offset: int) -> int:
@@ -30,3 +34,16 @@ def add(offset: int, job: int) -> int:
 def big(offset: int, job: int) -> np.ndarray:
     # Far larger than a pipe's buffer: the worker is still writing when the consumer stops.
     return np.full(1_000_000, job + offset, dtype=np.float32)
+
+
+# The offline engine's worker set-up, noting each call (a model load) in the file $SETUP_LOG
+# names: the batch tests count them.
+SETUP_LOG = "TTS_PIPELINE_TEST_SETUP_LOG"
+
+
+def counting_runtime(files: ModelFiles, threads: int) -> BakerRuntime:
+    from tts_pipeline.engines.local_zh.chunk_model import worker_runtime
+
+    with open(os.environ[SETUP_LOG], "a", encoding="ascii") as log:
+        log.write(f"{os.getpid()}\n")
+    return worker_runtime(files, threads)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tts_pipeline import scratch
@@ -19,17 +20,19 @@ from tts_pipeline.audio.loudness.leveller import (
     check_target,
 )
 from tts_pipeline.audio.loudness.measurements import MeasurementStore
-from tts_pipeline.engines.base import Engine
+from tts_pipeline.engines.base import Engine, Take
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError
 from tts_pipeline.outputs.containers import DEFAULT_FORMATS, parse_formats
 from tts_pipeline.outputs.cover import Cover, load_cover
+from tts_pipeline.outputs.freshness import input_sha256, settings_sha256, up_to_date
 from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
-from tts_pipeline.outputs.programme import Production, ProgrammeOptions
+from tts_pipeline.outputs.manifest import Provenance
+from tts_pipeline.outputs.programme import Production, Programme, ProgrammeOptions
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.cache import TakeCache
-from tts_pipeline.synthesis.fallback import synthesize_with_fallback
+from tts_pipeline.synthesis.fallback import FallbackUse, Synthesis, synthesize_with_fallback
 from tts_pipeline.synthesis.feed import TakeFeed
 from tts_pipeline.synthesis.progress import NoProgress, Progress
 from tts_pipeline.synthesis.store import MemoryStore, TakeStore
@@ -108,6 +111,101 @@ def plan(
     )
 
 
+@dataclass(frozen=True)
+class VoiceCheck:
+    """What checking the voices before synthesis found: the fallback voice and its engine (if
+    any), and why the voice's own engine cannot be reached (then the fallback speaks all)."""
+
+    fallback: tuple[Engine, VoiceProfile] | None = None
+    unreachable: PipelineError | None = None
+
+
+def check_voices(settings: RenderSettings, engine: Engine) -> VoiceCheck:
+    """Check the voice (and the fallback voice) before any synthesis: once for a render, once
+    for a whole batch."""
+    fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
+    unreachable: PipelineError | None = None
+    try:
+        engine.check(settings.voice)
+    except EngineUnavailable as exc:
+        if fallback is None:
+            raise
+        unreachable = exc  # the fallback voice speaks everything not cached yet
+    if fallback is not None:
+        fallback[0].check(fallback[1])
+    return VoiceCheck(fallback, unreachable)
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document read and planned, with everything its files will be made of: what a render
+    needs besides the takes (and what a Ray task gets: it pickles)."""
+
+    source: Path
+    speech: Plan
+    layout: OutputLayout
+    tags: Tags
+    options: ProgrammeOptions
+    formats: tuple[str, ...]
+    sidecars: Sidecars
+    voice: VoiceProfile
+    provenance: Provenance
+
+    @property
+    def characters(self) -> int:
+        """Spoken characters (what characters per second count)."""
+        return sum(len(u.spoken) for u in self.speech.utterances)
+
+    @property
+    def expected(self) -> dict[str, Path]:
+        """Every file its render writes."""
+        return self.layout.expected(self.formats, self.sidecars.subtitles, self.sidecars.page)
+
+    def up_to_date(self) -> bool:
+        return up_to_date(self.expected, self.layout.manifest, self.provenance)
+
+
+def prepare(
+    source: Path, settings: RenderSettings, engine: Engine, layout: OutputLayout
+) -> PreparedDocument:
+    """Read and plan ``source`` (one line of error if there is nothing to say) and settle what
+    its files will be made of and where they go."""
+    voice = settings.voice
+    speech = plan(source, voice, settings.fills, engine)
+    require_speech(speech, voice, source.name)
+    tags = Tags(
+        title=speech.title,
+        artist=settings.author or voice.display_name,
+        date=settings.date or "",
+        language=speech.language,
+        comment="Narrated with tts-pipeline",
+    )
+    options = ProgrammeOptions(
+        loudness=voice.loudness_target(settings.loudness),
+        true_peak=settings.true_peak,
+        cover=settings.cover_image,
+        overview=settings.page,
+    )
+    fallback = (
+        engine_for(settings.fallback).identity(settings.fallback) if settings.fallback else None
+    )
+    provenance = Provenance(
+        input_sha256(source),
+        settings_sha256(speech, engine.identity(voice), fallback, options, tags),
+    )
+    return PreparedDocument(
+        source=source,
+        speech=speech,
+        layout=layout,
+        tags=replace(tags, date=settings.date or datetime.date.today().isoformat()),
+        options=options,
+        formats=settings.formats,
+        sidecars=Sidecars(subtitles=settings.subtitles, page=settings.page),
+        voice=voice,
+        provenance=provenance,
+    )
+
+
 def render(
     source: Path | str,
     settings: RenderSettings | None = None,
@@ -121,97 +219,149 @@ def render(
     t0 = time.perf_counter()
     source, settings = Path(source), settings or RenderSettings()
     progress = progress or NoProgress()
-    if store is None:
-        store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
-    voice = settings.voice
+    store = store if store is not None else take_store(settings)
     progress.stage("Reading and planning")
-    engine = engine or engine_for(voice)
-    speech = plan(source, voice, settings.fills, engine)
-    require_speech(speech, voice, source.name)
-    fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
+    engine = engine or engine_for(settings.voice)
+    document = prepare(source, settings, engine, OutputLayout(settings.output_dir, source.stem))
     progress.stage("Checking the voice")
-    unreachable: PipelineError | None = None
-    try:
-        engine.check(voice)
-    except EngineUnavailable as exc:
-        if fallback is None:
-            raise
-        unreachable = exc  # the fallback voice speaks everything not cached yet
-    if fallback is not None:
-        fallback[0].check(fallback[1])
+    voices = check_voices(settings, engine)
     ensure_writable(settings.output_dir)
     sweep_leftovers(settings.output_dir, store)
-    layout = OutputLayout(settings.output_dir, source.stem)
-    jobs = settings.jobs or default_jobs(voice.engine)
-    tags = Tags(
-        title=speech.title,
-        artist=settings.author or voice.display_name,
-        date=settings.date or datetime.date.today().isoformat(),
-        language=speech.language,
-        comment="Narrated with tts-pipeline",
-    )
-    options = ProgrammeOptions(
-        loudness=voice.loudness_target(settings.loudness),
-        true_peak=settings.true_peak,
-        cover=settings.cover_image,
-        overview=settings.page,
-    )
-    feed = TakeFeed(store)
-    memo = MeasurementStore(store.measurements_dir) if isinstance(store, TakeCache) else None
-    targets = layout.audio(settings.formats)
-    production = Production(speech, feed.take, targets, tags, options, memo=memo)
-    t_plan = time.perf_counter()
-    progress.stage("Synthesizing")
-    production.start()
-    try:
-        synthesis = synthesize_with_fallback(
-            speech, engine, voice, store, jobs, progress, fallback, unreachable, feed
+    rendering = Rendering(document, settings, engine, voices, store, progress, t0)
+    rendering.synthesize()
+    return rendering.finish()
+
+
+def take_store(settings: RenderSettings) -> TakeStore:
+    """Where a render keeps its takes: the take cache, or memory (``use_cache=False``)."""
+    return TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
+
+
+class Rendering:
+    """One document's render after ``prepare``, in two steps: ``synthesize`` (the production
+    levels and encodes in its own thread as the takes arrive), then ``finish`` (the production
+    catches up, the files beside the audio are written). A batch synthesizes the next document
+    while this one finishes."""
+
+    def __init__(
+        self,
+        document: PreparedDocument,
+        settings: RenderSettings,
+        engine: Engine,
+        voices: VoiceCheck,
+        store: TakeStore,
+        progress: Progress,
+        started: float,
+    ) -> None:
+        self.document, self.settings, self.engine = document, settings, engine
+        self.voices, self.store, self.progress = voices, store, progress
+        self.jobs = settings.jobs or default_jobs(settings.voice.engine)
+        self._times = {"start": started, "planned": time.perf_counter()}
+        self._feed = TakeFeed(store)
+        memo = MeasurementStore(store.measurements_dir) if isinstance(store, TakeCache) else None
+        self._production = start_production(document, self._feed.take, memo)
+        self._synthesis: Synthesis | None = None
+
+    def synthesize(self) -> None:
+        """Every utterance a take (each stored the moment it arrives); the production follows."""
+        document, progress = self.document, self.progress
+        progress.stage("Synthesizing")
+        try:
+            self._synthesis = synthesize_with_fallback(
+                document.speech,
+                self.engine,
+                document.voice,
+                self.store,
+                self.jobs,
+                progress,
+                self.voices.fallback,
+                self.voices.unreachable,
+                self._feed,
+            )
+        except BaseException:
+            self._feed.close()  # the production stops and writes nothing
+            self._production.abort()
+            raise
+        self._feed.finish()
+        self._times["synthesized"] = time.perf_counter()
+
+    def finish(self) -> RenderResult:
+        """Wait for the programme, write the files beside it; the render's result."""
+        assert self._synthesis is not None, "synthesize first"
+        synthesis, document = self._synthesis, self.document
+        outputs, programme = finish_outputs(
+            document, self._production, self.progress, synthesis.fallback
         )
-    except BaseException:
-        feed.close()  # the production stops and writes nothing
-        production.abort()
-        raise
-    feed.finish()
-    t_synth = time.perf_counter()
+        t_end, times = time.perf_counter(), self._times
+        count, used = len(synthesis.keys), synthesis.fallback
+        return RenderResult(
+            outputs=outputs,
+            duration=programme.timeline.duration,
+            utterances=count,
+            synthesized=synthesis.synthesized,
+            reused=count - synthesis.synthesized,
+            synthesis_seconds=times["synthesized"] - times["planned"],
+            wall_seconds=t_end - times["start"],
+            characters=document.characters,
+            timings={
+                "plan": times["planned"] - times["start"],
+                "synthesis": times["synthesized"] - times["planned"],
+                "stitch_export": t_end - times["synthesized"],
+            },
+            jobs=self.jobs,
+            fallback_voice=used.voice.name if used else None,
+            fallback_ids=used.utterance_ids if used else (),
+            fallback_reason=used.reason if used else None,
+            warnings=fill_warnings(
+                self.settings.fills, [u.text for u in document.speech.utterances]
+            )
+            + unspeakable_warnings(document.speech, document.voice),
+        )
+
+    def abandon(self) -> None:
+        """Stop the production (Ctrl-C in a batch): no partial file is left behind."""
+        self._feed.close()
+        self._production.cancel()
+
+
+def start_production(
+    document: PreparedDocument,
+    take_at: Callable[[int], Take | None],
+    memo: MeasurementStore | None = None,
+) -> Production:
+    """The document's production, started: it takes take after take from ``take_at``."""
+    targets = document.layout.audio(document.formats)
+    return Production(
+        document.speech, take_at, targets, document.tags, document.options, memo=memo
+    ).start()
+
+
+def finish_outputs(
+    document: PreparedDocument,
+    production: Production,
+    progress: Progress,
+    fallback: FallbackUse | None = None,
+) -> tuple[dict[str, Path], Programme]:
+    """Wait for the production to end, then write the files beside the audio: every file of the
+    render (kind → path, the audio first) and the programme."""
     try:
-        _follow(production, len(speech.utterances), progress)
+        _follow(production, len(document.speech.utterances), progress)
         programme = production.result()
     except BaseException:
         production.cancel()  # Ctrl-C while finishing: no partial file is left behind
         raise
     outputs, _ = write_sidecars(
-        layout,
-        speech,
+        document.layout,
+        document.speech,
         programme,
-        tags,
-        Sidecars(subtitles=settings.subtitles, page=settings.page),
-        source=source.name,
-        voice=voice,
-        fallback=synthesis.fallback,
+        document.tags,
+        document.sidecars,
+        source=document.source.name,
+        voice=document.voice,
+        fallback=fallback,
+        provenance=document.provenance,
     )
-    t_end = time.perf_counter()
-    count, used = len(synthesis.keys), synthesis.fallback
-    return RenderResult(
-        outputs=outputs,
-        duration=programme.timeline.duration,
-        utterances=count,
-        synthesized=synthesis.synthesized,
-        reused=count - synthesis.synthesized,
-        synthesis_seconds=t_synth - t_plan,
-        wall_seconds=t_end - t0,
-        characters=sum(len(u.spoken) for u in speech.utterances),
-        timings={
-            "plan": t_plan - t0,
-            "synthesis": t_synth - t_plan,
-            "stitch_export": t_end - t_synth,
-        },
-        jobs=jobs,
-        fallback_voice=used.voice.name if used else None,
-        fallback_ids=used.utterance_ids if used else (),
-        fallback_reason=used.reason if used else None,
-        warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances])
-        + unspeakable_warnings(speech, voice),
-    )
+    return outputs, programme
 
 
 def sweep_leftovers(output_dir: Path, store: TakeStore) -> None:

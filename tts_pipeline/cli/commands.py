@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -19,6 +19,7 @@ from tts_pipeline.cli.options import (
     FillOpt,
     InputArg,
     OutputDirOpt,
+    SourcesArg,
     VoiceOpt,
     VoiceSettings,
     fill_file,
@@ -26,10 +27,17 @@ from tts_pipeline.cli.options import (
     with_voice_settings,
 )
 
+if TYPE_CHECKING:
+    from tts_pipeline.render import RenderSettings
+
+# A batch in which some document failed (the others were rendered); 2 stays a user's mistake
+# that stopped everything before it started.
+BATCH_FAILED_EXIT = 1
+
 
 @with_voice_settings
 def render(
-    source: InputArg,
+    sources: SourcesArg,
     output_dir: OutputDirOpt = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
@@ -88,10 +96,41 @@ def render(
             "follows the voice) and no waveform overview (<name>.png).",
         ),
     ] = False,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            metavar="local|ray",
+            help="Where a batch runs: local (this machine's cores) or ray (a Ray cluster; "
+            "needs the ray extra: pip install 'tts-pipeline[ray]').",
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="ADDRESS",
+            help="The Ray cluster to run on (host:port of its head); default: a local Ray "
+            "started for the run.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="In a batch, render the documents whose files are up to date too."
+        ),
+    ] = False,
     *,
     settings: VoiceSettings,
 ) -> None:
-    """Render SOURCE to a chaptered audio book (M4B) plus subtitles, chapters and a manifest.
+    """Render SOURCES to chaptered audio books (M4B) plus subtitles, chapters and a manifest.
+
+    One file is one render. Several files, folders or patterns are a batch: each document's
+    files go under -o (by its name; names that collide keep their folders), documents whose
+    files are up to date are skipped (--force renders them), a document that fails does not stop
+    the others, and OUTPUT_DIR/batch.json lists what became of each; the exit code is 1 when
+    any document failed.
 
     Example: tts-pipeline render speech.txt -o output/
 
@@ -102,14 +141,20 @@ def render(
     Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
 
     Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
+
+    Example: tts-pipeline render lectures/ 'archive/**/*.txt' -o narrated/
+
+    Example: tts-pipeline render lectures/ -o narrated/ --executor ray --ray-address head:6379
     """
 
     def run() -> None:
+        from tts_pipeline.batch.sources import is_batch
         from tts_pipeline.cli.progress import RichProgress
         from tts_pipeline.render import RenderSettings
         from tts_pipeline.render import render as render_speech
         from tts_pipeline.voices import fallback_profile
 
+        batch = is_batch(sources) or executor != "local" or ray_address is not None
         profile = settings.profile(voice)
         render_settings = RenderSettings(
             voice=profile,
@@ -125,8 +170,11 @@ def render(
             cover=cover,
             page=not no_page,
         )
+        if batch:
+            _render_batch(sources, render_settings, executor, ray_address, force)
+            return
         with RichProgress(err) as progress:
-            result = render_speech(source, render_settings, progress=progress)
+            result = render_speech(sources[0], render_settings, progress=progress)
         err.print(
             f"[green]done[/] {result.duration / 60:.1f} min of audio, "
             f"{result.utterances} utterances ({result.synthesized} synthesized, "
@@ -148,6 +196,34 @@ def render(
             out.print(f"listen: {result.outputs['page'].resolve().as_uri()}", markup=False)
 
     guarded(run)
+
+
+def _render_batch(
+    sources: list[Path],
+    settings: RenderSettings,
+    executor: str,
+    ray_address: str | None,
+    force: bool,
+) -> None:
+    """A batch: its progress, then its summary (stderr) and report (stdout: where it is)."""
+    from tts_pipeline.batch.run import render_batch
+    from tts_pipeline.cli.batch_view import print_summary
+    from tts_pipeline.cli.progress import RichBatchProgress
+    from tts_pipeline.outputs.layout import BATCH_REPORT
+
+    with RichBatchProgress(err) as progress:
+        report = render_batch(
+            sources,
+            settings,
+            force=force,
+            executor=executor,
+            ray_address=ray_address,
+            progress=progress,
+        )
+    print_summary(report)
+    out.print(f"report: {settings.output_dir / BATCH_REPORT}", markup=False)
+    if report.failed:
+        raise typer.Exit(BATCH_FAILED_EXIT)
 
 
 @with_voice_settings

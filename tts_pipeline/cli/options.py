@@ -26,6 +26,15 @@ InputArg = Annotated[
         help="The speech as a text file (UTF-8, UTF-16 or GB18030).", show_default=False
     ),
 ]
+SourcesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="The speech as a text file (UTF-8, UTF-16 or GB18030); or, for a batch, several "
+        "files, folders (their .txt and .md files, subfolders too) and patterns "
+        "('lectures/*.txt', 'archive/**/*.md').",
+        show_default=False,
+    ),
+]
 OutputDirOpt = Annotated[
     Path, typer.Option("--output-dir", "-o", help="Where the files go (created if need be).")
 ]

@@ -82,3 +82,16 @@ class Engine(Protocol):
     ) -> Iterator[tuple[int, Take]]:
         """Yield (index, take) for every request, in completion order."""
         ...
+
+
+@runtime_checkable
+class LastingEngine(Protocol):
+    """An engine that can keep its workers (and the models they loaded) from one ``synthesize``
+    to the next: a batch of documents loads them once."""
+
+    def keep_workers(self, jobs: int) -> None:
+        """Keep ``jobs`` workers up for every later ``synthesize`` (its ``jobs`` is then
+        ignored), until ``close``."""
+        ...
+
+    def close(self) -> None: ...

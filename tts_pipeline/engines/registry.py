@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from tts_pipeline.engines.base import Engine
+from tts_pipeline.engines.base import Engine, LastingEngine
 from tts_pipeline.engines.workers import available_cores
 from tts_pipeline.errors import PipelineError, SettingsError
 
@@ -20,14 +21,15 @@ ENGINE_NAMES = ("local-zh", "edge", "espeak")
 DEFAULT_JOBS: dict[str, int | None] = {"edge": 4, "local-zh": None, "espeak": None}
 
 
-def get_engine(name: str, *, endpoint: str | None = None) -> Engine:
+def get_engine(name: str, *, endpoint: str | None = None, threads: int | None = None) -> Engine:
     """The engine called ``name``. ``endpoint`` (edge only) overrides the service URL unless
-    ``TTS_PIPELINE_EDGE_URL`` is set, which wins."""
+    ``TTS_PIPELINE_EDGE_URL`` is set, which wins; ``threads`` (offline neural engines): CPU
+    threads per process, when something else shares out the cores (a Ray actor has one)."""
     # Imported lazily: each engine pulls in heavy or optional dependencies.
     if name == "local-zh":
         from tts_pipeline.engines.local_zh.engine import LocalZhEngine
 
-        return LocalZhEngine()
+        return LocalZhEngine(threads=threads)
     if name == "edge":
         from tts_pipeline.engines.edge.endpoint import ENV_VAR
         from tts_pipeline.engines.edge.engine import EdgeEngine
@@ -40,9 +42,22 @@ def get_engine(name: str, *, endpoint: str | None = None) -> Engine:
     raise SettingsError(f"unknown engine {name!r}; known engines: {', '.join(ENGINE_NAMES)}")
 
 
-def engine_for(voice: VoiceProfile) -> Engine:
+def engine_for(voice: VoiceProfile, threads: int | None = None) -> Engine:
     """The engine that speaks ``voice``, configured from it (e.g. its edge endpoint)."""
-    return get_engine(voice.engine, endpoint=voice.endpoint)
+    return get_engine(voice.engine, endpoint=voice.endpoint, threads=threads)
+
+
+@contextmanager
+def kept_open(engine: Engine, jobs: int) -> Iterator[Engine]:
+    """``engine`` with its workers kept up (if it can keep them) until the block ends."""
+    if not isinstance(engine, LastingEngine):
+        yield engine
+        return
+    engine.keep_workers(jobs)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def default_jobs(engine: str) -> int:

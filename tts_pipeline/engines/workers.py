@@ -88,26 +88,40 @@ def _serve(conn: Connection, task: WorkerTask[Any, Any, Any]) -> None:
             return
 
 
-def run_in_workers(
-    jobs: Iterable[Job],
-    processes: int,
-    task: WorkerTask[Any, Job, Result],
-    answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
-) -> Iterator[Result]:
-    """Each job's result as soon as a worker has it (not in job order).
+class WorkerPool(Generic[State, Job, Result]):
+    """Worker processes that stay up from one run of jobs to the next (a batch of documents):
+    each worker runs ``task.setup`` once, when it starts, whatever number of runs it serves.
 
-    ``jobs`` is drawn lazily, in the calling thread, as workers need work: preparing the next
-    jobs overlaps with the workers' set-up and synthesis. Closing the iterator (or an exception,
-    Ctrl-C included) terminates the workers without waiting for their jobs."""
-    context = multiprocessing.get_context("spawn")
-    workers: list[_Worker] = []
-    try:
-        for _ in range(processes):
-            parent_end, child_end = context.Pipe()
-            process = context.Process(target=_serve, args=(child_end, task), daemon=True)
-            process.start()
-            child_end.close()  # so that the parent's recv sees EOF if the worker dies
-            workers.append(_Worker(process, parent_end))
+    A run that ends early (its consumer stopped, a job failed, Ctrl-C) terminates the workers
+    that still have jobs in flight, so no stale answer reaches the next run; a dead or
+    terminated worker is started again, set-up included, when the next run needs it."""
+
+    def __init__(self, processes: int, task: WorkerTask[State, Job, Result]) -> None:
+        self.processes = max(1, processes)
+        self.task = task
+        self.started = 0  # worker processes started so far (each ran the set-up once)
+        self._workers: list[_Worker] = []
+
+    def __enter__(self) -> WorkerPool[State, Job, Result]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Terminate every worker."""
+        workers, self._workers = self._workers, []
+        _stop(workers)
+
+    def run(
+        self, jobs: Iterable[Job], answer_timeout: float = ANSWER_TIMEOUT_SECONDS
+    ) -> Iterator[Result]:
+        """Each job's result as soon as a worker has it (not in job order).
+
+        ``jobs`` is drawn lazily, in the calling thread, as workers need work: preparing the
+        next jobs overlaps with the workers' set-up and synthesis."""
+        self._fill()
+        workers = list(self._workers)
         source = iter(jobs)
         exhausted = False
 
@@ -124,32 +138,68 @@ def run_in_workers(
                 return
             exhausted = True
 
-        # Round by round, so that the first jobs (the first takes) start side by side.
-        for _ in range(QUEUED_PER_WORKER):
-            for worker in workers:
-                give(worker)
-        while True:
-            busy = {worker.conn: worker for worker in workers if worker.in_flight}
-            if not busy:
-                return
-            ready = [c for c in wait(list(busy), answer_timeout) if isinstance(c, Connection)]
-            if not ready:
-                raise WorkerError(f"no worker process answered for {answer_timeout:.0f} s")
-            for conn in ready:
-                worker = busy[conn]
-                try:
-                    ok, value = conn.recv()
-                except (EOFError, OSError):
-                    raise _died(worker) from None
-                worker.in_flight -= 1
-                if not ok:
-                    raise WorkerError(value)
-                # The worker still has a job queued while the consumer takes this result; the
-                # next one is drawn after, so a job that fails to be made loses no result.
-                yield value
-                give(worker)
-    finally:
-        _stop(workers)
+        try:
+            # Round by round, so that the first jobs (the first takes) start side by side.
+            for _ in range(QUEUED_PER_WORKER):
+                for worker in workers:
+                    give(worker)
+            while True:
+                busy = {worker.conn: worker for worker in workers if worker.in_flight}
+                if not busy:
+                    return
+                ready = [c for c in wait(list(busy), answer_timeout) if isinstance(c, Connection)]
+                if not ready:
+                    raise WorkerError(f"no worker process answered for {answer_timeout:.0f} s")
+                for conn in ready:
+                    worker = busy[conn]
+                    try:
+                        ok, value = conn.recv()
+                    except (EOFError, OSError):
+                        raise _died(worker) from None
+                    worker.in_flight -= 1
+                    if not ok:
+                        raise WorkerError(value)
+                    # The worker still has a job queued while the consumer takes this result;
+                    # the next one is drawn after, so a job that fails to be made loses no
+                    # result.
+                    yield value
+                    give(worker)
+        finally:
+            self._drop_unfinished()
+
+    def _fill(self) -> None:
+        """Start workers until the pool has ``processes`` live ones."""
+        self._drop_unfinished()
+        context = multiprocessing.get_context("spawn")
+        while len(self._workers) < self.processes:
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_serve, args=(child_end, self.task), daemon=True)
+            process.start()
+            child_end.close()  # so that the parent's recv sees EOF if the worker dies
+            self._workers.append(_Worker(process, parent_end))
+            self.started += 1
+
+    def _drop_unfinished(self) -> None:
+        """Stop the workers that have jobs in flight or have died."""
+        gone = [w for w in self._workers if w.in_flight or not w.process.is_alive()]
+        if gone:
+            self._workers = [w for w in self._workers if w not in gone]
+            _stop(gone)
+
+
+def run_in_workers(
+    jobs: Iterable[Job],
+    processes: int,
+    task: WorkerTask[Any, Job, Result],
+    answer_timeout: float = ANSWER_TIMEOUT_SECONDS,
+) -> Iterator[Result]:
+    """Each job's result as soon as a worker has it (not in job order), from workers started
+    for these jobs alone.
+
+    Closing the iterator (or an exception, Ctrl-C included) terminates the workers without
+    waiting for their jobs."""
+    with WorkerPool(processes, task) as pool:
+        yield from pool.run(jobs, answer_timeout)
 
 
 def _died(worker: _Worker) -> WorkerError:

@@ -1,17 +1,21 @@
 """Every file a render writes, named in one place: ``<stem>.<extension>`` for each audio format and
-``<stem><suffix>`` for each file beside the audio, in one output folder."""
+``<stem><suffix>`` for each file beside the audio, in one output folder; in a batch, where each
+document's files go and the batch's own report."""
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tts_pipeline import scratch
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.containers import FORMATS
+
+BATCH_REPORT = "batch.json"  # a batch's report, in the output folder
 
 # The files beside the audio: output kind → suffix after the stem.
 SIDECAR_SUFFIXES = {
@@ -41,6 +45,16 @@ class OutputLayout:
         """The file of one kind beside the audio (a key of SIDECAR_SUFFIXES)."""
         return self.folder / f"{self.stem}{SIDECAR_SUFFIXES[kind]}"
 
+    def expected(self, formats: Iterable[str], subtitles: bool, page: bool) -> dict[str, Path]:
+        """Every file a render with these settings writes (kind → path)."""
+        formats = tuple(formats)
+        kinds = ["cue"] if "wav" in formats else []
+        if subtitles:
+            kinds += ["srt", "vtt", "chapters_vtt", "chapters_json"]
+        if page:
+            kinds += ["overview", "page"]
+        return {**self.audio(formats), **{k: self.sidecar(k) for k in [*kinds, "manifest"]}}
+
     @property
     def page(self) -> Path:
         return self.sidecar("page")
@@ -57,6 +71,39 @@ class OutputLayout:
             if name.endswith(suffix) and len(name) > len(suffix):
                 return cls(output.parent, name[: -len(suffix)])
         return cls(output.parent, output.stem)
+
+
+def batch_layouts(folder: Path, documents: Sequence[Path]) -> list[OutputLayout]:
+    """Where each document of a batch writes (in the order given), so that no two collide.
+
+    A document's files are named by its stem, in ``folder``. Documents whose stems collide (case
+    ignored: some file systems ignore it) keep instead their path from the folder all the
+    documents share, without its extension (``2023/speech``, ``2024/speech``); where even that
+    collides (``speech.txt`` beside ``speech.md``), with it (``speech.txt``, ``speech.md``)."""
+    paths = [Path(os.path.abspath(d)) for d in documents]
+    common = Path(os.path.commonpath([p.parent for p in paths])) if paths else Path()
+    names = [p.stem for p in paths]
+    # Where stems collide: the path from the common folder, without its extension, then with it.
+    for keep_suffix in (False, True):
+        clashing = _clashes(names)
+        for i in clashing:
+            relative = paths[i].relative_to(common)
+            names[i] = (relative if keep_suffix else relative.with_suffix("")).as_posix()
+    for n, i in enumerate(sorted(_clashes(names)), start=1):  # paths that differ in case only
+        names[i] = f"{names[i]}-{n}"
+    layouts = []
+    for name in names:
+        parent, _, stem = name.rpartition("/")
+        layouts.append(OutputLayout(folder / parent if parent else folder, stem))
+    return layouts
+
+
+def _clashes(names: Sequence[str]) -> set[int]:
+    """Positions of the names another name equals (case ignored)."""
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names):
+        seen.setdefault(name.casefold(), []).append(i)
+    return {i for group in seen.values() if len(group) > 1 for i in group}
 
 
 def preview_file(folder: Path, voice_name: str) -> Path:

@@ -111,6 +111,16 @@ class LoudnessReport:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """What a render was made of: the input file's bytes and the settings that shaped its
+    files (``outputs.freshness``), each as a SHA-256; a batch skips a document whose outputs
+    are there and were made of the same."""
+
+    input_sha256: str
+    settings_sha256: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     title: str
     language: str
@@ -127,6 +137,7 @@ class Manifest:
     removed: tuple[str, ...]  # lines of the input not read aloud
     placeholders: tuple[PlannedPlaceholder, ...]
     fallback: FallbackUse | None = None
+    provenance: Provenance | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -147,6 +158,8 @@ class Manifest:
             "removed": list(self.removed),
             "placeholders": [asdict(p) for p in self.placeholders],
         }
+        if self.provenance is not None:
+            data.update(asdict(self.provenance))
         if self.fallback is not None:
             data["fallback"] = {
                 "voice": self.fallback.voice.to_dict(),
@@ -169,6 +182,7 @@ def build_manifest(
     voice: VoiceProfile,
     tags: Tags,
     fallback: FallbackUse | None = None,
+    provenance: Provenance | None = None,
 ) -> Manifest:
     """The render's manifest: the plan placed on the programme's timeline."""
     timeline = programme.timeline
@@ -221,6 +235,7 @@ def build_manifest(
         removed=plan.removed,
         placeholders=plan.placeholders,
         fallback=fallback,
+        provenance=provenance,
     )
 
 

@@ -11,7 +11,7 @@ from tts_pipeline.atomic import atomic_path, write_text_atomic
 from tts_pipeline.outputs import subtitles
 from tts_pipeline.outputs.cue_sheet import cue_sheet
 from tts_pipeline.outputs.layout import OutputLayout
-from tts_pipeline.outputs.manifest import Manifest, build_manifest
+from tts_pipeline.outputs.manifest import Manifest, Provenance, build_manifest
 from tts_pipeline.outputs.page.html import write_page
 from tts_pipeline.outputs.programme import Programme
 from tts_pipeline.outputs.tags import Tags
@@ -38,6 +38,7 @@ def write_sidecars(
     source: str,
     voice: VoiceProfile,
     fallback: FallbackUse | None = None,
+    provenance: Provenance | None = None,
 ) -> tuple[dict[str, Path], Manifest]:
     """Write every file beside the programme's audio; returns every file of the render (kind →
     path, the audio first) and its manifest."""
@@ -74,6 +75,7 @@ def write_sidecars(
         voice=voice,
         tags=tags,
         fallback=fallback,
+        provenance=provenance,
     )
     if wanted.page:
         paragraphs = {u.id: (u.chapter, u.paragraph) for u in plan.utterances}

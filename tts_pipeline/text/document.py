@@ -20,6 +20,9 @@ from tts_pipeline.user_files import read_user_file
 
 # Refuse larger inputs: a speech is kilobytes; 5 MB of text is a long book (~4 days of audio).
 MAX_INPUT_BYTES = 5 * 1024 * 1024
+# The files this stage reads as speeches when a folder of them is given (plain text, Markdown);
+# a file named on its own is read whatever its name.
+DOCUMENT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 
 
 @dataclass(frozen=True)

