@@ -6,7 +6,6 @@ tests that need one (Ray takes seconds to start)."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import threading
@@ -50,12 +49,12 @@ def local_files(documents: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    """A local Ray with two CPUs for the module's tests."""
+    """A local Ray with two CPUs for the module's tests (started by the executor's own code)."""
     require_ray()
-    from tts_pipeline.batch.on_ray import import_ray
+    from tts_pipeline.batch.on_ray import connect, import_ray
 
     ray = import_ray()
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    assert connect(ray, None, 2)  # as the command does: the executor then joins this one
     yield ray
     ray.shutdown()
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.worker_jobs import add, big, failing_setup, setup
-from tts_pipeline.engines.workers import WorkerError, WorkerTask, run_in_workers
+from tts_pipeline.engines.workers import WorkerError, WorkerPool, WorkerTask, run_in_workers
 
 
 def test_every_job_gives_its_result() -> None:
@@ -71,3 +71,22 @@ def test_stopping_while_workers_send_large_results_is_quick() -> None:
         results.close()
         assert time.monotonic() - started < 10
         assert multiprocessing.active_children() == []
+
+
+def test_a_pool_keeps_its_workers_from_one_run_to_the_next() -> None:
+    with WorkerPool(2, WorkerTask(setup, (100,), add)) as pool:
+        assert sorted(pool.run(range(6))) == list(range(100, 106))
+        workers = sorted(p.pid or 0 for p in multiprocessing.active_children())
+        assert sorted(pool.run(range(6, 10))) == list(range(106, 110))
+        assert sorted(p.pid or 0 for p in multiprocessing.active_children()) == workers
+        assert pool.started == 2  # each worker ran the set-up once, for both runs
+    assert multiprocessing.active_children() == []
+
+
+def test_a_pool_replaces_the_workers_a_failed_run_lost() -> None:
+    with WorkerPool(2, WorkerTask(setup, (0,), add)) as pool:
+        with pytest.raises(WorkerError, match="exit code 3"):
+            list(pool.run([1, 2, 99, 4, 5, 6, 7]))
+        assert sorted(pool.run(range(4))) == [0, 1, 2, 3]  # no stale answer of the failed run
+        assert pool.started in (3, 4)  # the dead one, and the other if it had jobs in flight
+    assert multiprocessing.active_children() == []

@@ -12,8 +12,8 @@ again by Ray (actors restart and build their engine again); the engines are dete
 the files are the same.
 
 Without an address a local Ray is started for the run (as many CPUs as ``--jobs`` or the
-machine's cores) and shut down at the end; its dashboard and usage statistics are off, its logs
-stay in its session folder.
+machine's cores, listening on the loopback address only) and shut down at the end; its dashboard
+and usage statistics are off, its logs stay in its session folder.
 """
 
 from __future__ import annotations
@@ -27,19 +27,20 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from tts_pipeline import scratch
 from tts_pipeline.batch.pending import PendingDocument, failure
 from tts_pipeline.batch.progress import BatchProgress
 from tts_pipeline.batch.ray_work import Produced, TakeSynthesizer, produce_document
 from tts_pipeline.engines.base import Engine, SynthesisRequest
 from tts_pipeline.engines.workers import available_cores
-from tts_pipeline.errors import SettingsError
+from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.outputs.batch_report import DocumentOutcome, Outcome
 from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
 from tts_pipeline.render import PreparedDocument, RenderSettings, VoiceCheck, prepare
 from tts_pipeline.synthesis.keys import plan_keys
 from tts_pipeline.synthesis.progress import Progress
 from tts_pipeline.synthesis.run import missing_requests
-from tts_pipeline.synthesis.store import TakeStore, stored_take
+from tts_pipeline.synthesis.store import MemoryStore, TakeStore, stored_take
 from tts_pipeline.text.normalize.fills import fill_warnings
 from tts_pipeline.text.unspeakable import unspeakable_warnings
 
@@ -49,6 +50,8 @@ TASK_RETRIES = 4  # … and the takes it had are asked for again (from the new o
 # What Ray reads from the environment when it is imported: no usage statistics sent anywhere;
 # and no `uv run` hook (Ray would start its workers through `uv run` in a fresh environment).
 RAY_ENVIRONMENT = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+LOOPBACK = "127.0.0.1"
+LOCAL_START_ATTEMPTS = 2
 
 
 def render_on_ray(
@@ -74,8 +77,7 @@ def render_on_ray(
 
 def import_ray() -> ModuleType:
     """Ray, imported with the environment it needs, or one line saying how to install it."""
-    for name, value in RAY_ENVIRONMENT.items():
-        os.environ.setdefault(name, value)
+    os.environ.update(RAY_ENVIRONMENT)
     try:
         import ray
     except ImportError:
@@ -89,18 +91,26 @@ def import_ray() -> ModuleType:
 def connect(ray: ModuleType, address: str | None, jobs: int | None) -> bool:
     """Join the cluster at ``address``, or start a local one with ``jobs`` (or all) CPUs;
     whether this call did (False: this process had joined one already, e.g. its caller's)."""
-    quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
     if ray.is_initialized():
         return False
-    try:
-        if address is not None:
-            ray.init(address=address, **quiet)
-        else:
-            ray.init(num_cpus=jobs or available_cores(), include_dashboard=False, **quiet)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"the Ray cluster at {address}" if address else "a local Ray"
-        raise SettingsError(f"cannot start or reach {where}: {exc}") from None
-    return True
+    quiet: dict[str, Any] = {"logging_level": logging.ERROR, "log_to_driver": False}
+    if address is not None:
+        options: dict[str, Any] = {"address": address, **quiet}
+    else:  # on this machine's loopback only: nothing of it listens on the network
+        cpus = jobs or available_cores()
+        options = {"num_cpus": cpus, "include_dashboard": False, "_node_ip_address": LOOPBACK}
+        options.update(quiet)
+    # A local Ray's processes must start within 30 s: a busy machine can miss it once.
+    failure: Exception | None = None
+    for _ in range(1 if address is not None else LOCAL_START_ATTEMPTS):
+        try:
+            ray.init(**options)
+            return True
+        except Exception as exc:  # noqa: BLE001 - Ray says why in a bare Exception at times
+            ray.shutdown()
+            failure = exc
+    where = f"reach the Ray cluster at {address}" if address else "start a local Ray"
+    raise EngineUnavailable(f"cannot {where}: {failure}")
 
 
 @dataclass
@@ -114,6 +124,7 @@ class _Document:
     keys: list[str]
     requests: deque[tuple[str, SynthesisRequest]]  # takes still to hand out
     repeats: dict[str, int]  # utterances per missing key (repeated texts share a take)
+    store: TakeStore  # where its takes are kept (without the cache: for this document only)
     takes: dict[str, Any] = field(default_factory=dict)  # key → object reference
     synthesized: int = 0
     failed: DocumentOutcome | None = None
@@ -182,13 +193,15 @@ class _Driver:
         started = time.perf_counter()
         rows = self.progress.document(pending.name, pending.characters)
         layout = OutputLayout(pending.layout.folder.resolve(), pending.layout.stem)
+        store = self.store if self.store.durable else MemoryStore()
         try:
             prepared = prepare(pending.source, self.settings, self.engine, layout)
             ensure_writable(layout.folder)
+            scratch.sweep_parts(layout.folder)
             keys = plan_keys(prepared.speech, self.engine, prepared.voice)
-            missing = missing_requests(prepared.speech, keys, self.store)
+            missing = missing_requests(prepared.speech, keys, store)
             takes = {
-                key: self.ray.put(stored_take(self.store, key))
+                key: self.ray.put(stored_take(store, key))
                 for key in dict.fromkeys(keys)
                 if key not in missing
             }
@@ -204,6 +217,7 @@ class _Driver:
             keys,
             deque(missing.items()),
             {key: keys.count(key) for key in missing},
+            store,
             takes,
         )
         return document, None
@@ -218,7 +232,7 @@ class _Driver:
                 document.failed = failure(document.pending.source, _cause(exc))
                 yield document.failed
             return
-        self.store.put(key, take)  # the driver keeps the takes: a rerun reuses them
+        document.store.put(key, take)  # the driver keeps the takes: a rerun reuses them
         document.synthesized += 1
         document.rows.advance(document.repeats[key])
 
