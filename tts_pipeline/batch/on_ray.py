@@ -36,7 +36,7 @@ from tts_pipeline.engines.workers import available_cores
 from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.outputs.batch_report import DocumentOutcome, Outcome
 from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
-from tts_pipeline.render import PreparedDocument, RenderSettings, VoiceCheck, prepare
+from tts_pipeline.render import PreparedDocument, RenderSettings, prepare
 from tts_pipeline.synthesis.keys import plan_keys
 from tts_pipeline.synthesis.progress import Progress
 from tts_pipeline.synthesis.run import missing_requests
@@ -58,14 +58,11 @@ def render_on_ray(
     documents: Sequence[PendingDocument],
     settings: RenderSettings,
     engine: Engine,
-    voices: VoiceCheck,
     store: TakeStore,
     progress: BatchProgress,
     address: str | None,
 ) -> Iterator[DocumentOutcome]:
     """Render ``documents`` on Ray; the outcome of each as it is settled."""
-    if voices.fallback is not None:
-        raise SettingsError("--fallback does not work with --executor ray yet; use local")
     ray = import_ray()
     joined = connect(ray, address, settings.jobs)
     try:
@@ -73,6 +70,13 @@ def render_on_ray(
     finally:
         if joined:
             ray.shutdown()  # a local Ray stops; from a cluster, this driver disconnects
+
+
+def check_ray_settings(settings: RenderSettings) -> None:
+    """What the Ray executor cannot do yet, and Ray itself, checked before a batch starts."""
+    if settings.fallback is not None:
+        raise SettingsError("--fallback does not work with --executor ray yet; use local")
+    import_ray()
 
 
 def import_ray() -> ModuleType:

@@ -54,6 +54,10 @@ def render_batch(
         raise SettingsError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if ray_address is not None and executor != "ray":
         raise SettingsError("--ray-address needs --executor ray")
+    if executor == "ray":
+        from tts_pipeline.batch.on_ray import check_ray_settings
+
+        check_ray_settings(settings)
     found = find_documents(sources, settings.output_dir)
     if not found.documents and not found.missing:
         named = ", ".join(found.empty) or "nothing"
@@ -119,7 +123,7 @@ def _executed(
     if executor == "ray":
         from tts_pipeline.batch.on_ray import render_on_ray  # Ray is imported only here
 
-        return render_on_ray(pending, settings, engine, voices, store, progress, ray_address)
+        return render_on_ray(pending, settings, engine, store, progress, ray_address)
     from tts_pipeline.batch.local import render_locally
 
     return render_locally(pending, settings, engine, voices, store, progress)
