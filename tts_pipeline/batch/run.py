@@ -16,7 +16,7 @@ from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import engine_for
 from tts_pipeline.errors import InputError, PipelineError, SettingsError
 from tts_pipeline.outputs.batch_report import BatchReport, DocumentOutcome, Outcome, in_order
-from tts_pipeline.outputs.layout import BATCH_REPORT, batch_layouts, ensure_writable
+from tts_pipeline.outputs.layout import batch_layouts, batch_report, ensure_writable
 from tts_pipeline.render import (
     RenderSettings,
     VoiceCheck,
@@ -26,6 +26,7 @@ from tts_pipeline.render import (
     take_store,
 )
 from tts_pipeline.synthesis.store import TakeStore
+from tts_pipeline.text.document import DOCUMENT_SUFFIXES
 
 EXECUTORS = ("local", "ray")
 
@@ -61,7 +62,8 @@ def render_batch(
     found = find_documents(sources, settings.output_dir)
     if not found.documents and not found.missing:
         named = ", ".join(found.empty) or "nothing"
-        raise InputError(f"no speech files found in {named} (looked for .txt and .md files)")
+        kinds = ", ".join(DOCUMENT_SUFFIXES)
+        raise InputError(f"no speech files found in {named} (looked for {kinds} files)")
     store = store if store is not None else take_store(settings)
     engine = engine or engine_for(settings.voice)
     voices = check_voices(settings, engine)
@@ -104,9 +106,9 @@ def render_batch(
         executor,
         in_order(outcomes, [*found.missing, *found.documents]),
         time.perf_counter() - t0,
-        warnings=tuple(f"{source} holds no speech file" for source in found.empty),
+        warnings=tuple(f"{source}: no speech file there" for source in found.empty),
     )
-    report.write(settings.output_dir / BATCH_REPORT)
+    report.write(batch_report(settings.output_dir))
     return report
 
 

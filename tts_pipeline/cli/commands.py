@@ -209,7 +209,7 @@ def _render_batch(
     from tts_pipeline.batch.run import render_batch
     from tts_pipeline.cli.batch_view import print_summary
     from tts_pipeline.cli.progress import RichBatchProgress
-    from tts_pipeline.outputs.layout import BATCH_REPORT
+    from tts_pipeline.outputs.layout import batch_report
 
     with RichBatchProgress(err) as progress:
         report = render_batch(
@@ -221,7 +221,7 @@ def _render_batch(
             progress=progress,
         )
     print_summary(report)
-    out.print(f"report: {settings.output_dir / BATCH_REPORT}", markup=False)
+    out.print(f"report: {batch_report(settings.output_dir)}", markup=False)
     if report.failed:
         raise typer.Exit(BATCH_FAILED_EXIT)
 

@@ -73,6 +73,11 @@ class OutputLayout:
         return cls(output.parent, output.stem)
 
 
+def batch_report(folder: Path) -> Path:
+    """Where a batch writes its report: ``batch.json`` in the output folder."""
+    return folder / BATCH_REPORT
+
+
 def batch_layouts(folder: Path, documents: Sequence[Path]) -> list[OutputLayout]:
     """Where each document of a batch writes (in the order given), so that no two collide.
 
