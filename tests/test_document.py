@@ -90,7 +90,8 @@ def test_fullwidth_punctuation_next_to_chinese_only() -> None:
 def test_clean_removes_web_footer_and_keeps_speech(sample_text: str) -> None:
     paragraphs, removed = clean(sample_text)
     assert len(removed) == 1
-    assert "http://" in removed[0] and "由互联网用户分享整理" in removed[0]
+    assert "http://" in removed[0].text and "由互联网用户分享整理" in removed[0].text
+    assert removed[0].rule == "shared-by"
     assert not any("http" in p for p in paragraphs)
     assert paragraphs[-1] == "谢谢大家！"
 

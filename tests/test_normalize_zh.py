@@ -71,7 +71,7 @@ def test_case_table_is_large_and_covers_every_category() -> None:
     expected = {
         "cardinal", "two", "decimal", "negative", "ordinal", "year", "date", "time", "range",
         "percent", "fraction", "phone", "code", "money", "unit", "score", "math", "latin", "web",
-        "placeholder", "fill", "speech",
+        "placeholder", "fill", "speech", "markup", "listmark", "traditional",
     }  # fmt: skip
     assert expected <= categories
 

@@ -94,7 +94,7 @@ def hostile_model() -> dict[str, Any]:
         ],
         "cues": [{"utterance": "u1", "start": 0.1, "end": 2.9, "text": text}],
         "placeholders": [],
-        "removed": [text],
+        "removed": [{"text": text, "rule": text}],
     }
     return page.page_model(manifest, overview_name=f"{text}.png")
 

@@ -68,7 +68,26 @@ def _one_line(message: str) -> str:
 InputArg = Annotated[
     Path,
     typer.Argument(
-        help="The speech as a text file (UTF-8, UTF-16 or GB18030).", show_default=False
+        help="The speech: a .txt or .md file (UTF-8, UTF-16 or GB18030), a Word .docx, a saved "
+        "web page (.html, .htm), or - to read standard input (cat speech.txt | tts-pipeline "
+        "render -). Page chrome copied with it (menus, source lines, share text) is removed.",
+        show_default=False,
+    ),
+]
+TitleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--title",
+        metavar="TEXT",
+        help="The speech's title (default: the line that looks like one, else the file name).",
+        show_default=False,
+    ),
+]
+KeepAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-all",
+        help="Read every line: no page-chrome cleaning, no repeated title dropped.",
     ),
 ]
 CacheDirOpt = Annotated[
@@ -182,6 +201,12 @@ def _warn(warnings: tuple[str, ...]) -> None:
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
 
 
+def _note(notes: tuple[str, ...]) -> None:
+    """What the document's reader skipped (a table, a text box): said, never silent."""
+    for note in notes:
+        err.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
+
+
 def _voice_profile(
     voice: str | None,
     rate: str | None = None,
@@ -206,6 +231,8 @@ def render(
     ] = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     jobs: JobsOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: Annotated[
@@ -262,6 +289,10 @@ def render(
 
     Example: tts-pipeline render speech.txt -o output/
 
+    Example: tts-pipeline render speech.docx --title "开学典礼致辞"
+
+    Example: cat speech.txt | tts-pipeline render -
+
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
 
     Example: tts-pipeline render speech.txt --fill event.toml
@@ -303,6 +334,8 @@ def render(
             author=author,
             cover=cover,
             page=not no_page,
+            title=title,
+            keep_all=keep_all,
         )
         with RichProgress(err) as progress:
             result = do_render(source, settings, progress=progress)
@@ -321,6 +354,7 @@ def render(
                 soft_wrap=True,
             )
         _warn(result.warnings)
+        _note(result.notes)
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
@@ -335,6 +369,8 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
     volume: VolumeOpt = None,
@@ -344,9 +380,14 @@ def plan(
     pause_chapter: PauseChapterOpt = None,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders.
+    spoken text side by side (changes highlighted), pauses, placeholders, and the lines that
+    are not read aloud with the rule that removed each.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
+
+    Example: tts-pipeline plan saved-page.html
+
+    Example: tts-pipeline plan speech.docx --keep-all
 
     Example: tts-pipeline plan speech.txt --fill event.toml
 
@@ -364,8 +405,9 @@ def plan(
         }
         profile = _voice_profile(voice, rate, pitch, volume, pauses)
         fills = _fills(fill)
-        the_plan = plan_document(source, profile, fills)
+        the_plan = plan_document(source, profile, fills, title=title, keep_all=keep_all)
         _warn(fill_warnings(fills, the_plan))
+        _note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -560,7 +602,11 @@ def preview(
     input_file: Annotated[
         Path | None,
         typer.Option(
-            "--input", "-i", help="Speak the first paragraph of this text file.", show_default=False
+            "--input",
+            "-i",
+            help="Speak the first paragraph of this document (any format render reads, or - "
+            "for standard input).",
+            show_default=False,
         ),
     ] = None,
     output_dir: Annotated[
@@ -691,8 +737,11 @@ def _print_plan(the_plan: Plan) -> None:
     if the_plan.removed:
         out.print()
         out.print(Text("Removed (not read aloud):", style="bold"))
+        width = max(len(line.rule) for line in the_plan.removed)
         for line in the_plan.removed:
-            out.print(Text(f"  {line}", style="dim strike"))
+            out.print(
+                Text(f"  {line.rule:<{width}}  ", style="cyan") + Text(line.text, style="dim")
+            )
 
 
 def _diff_texts(written: str, spoken: str) -> tuple[Text, Text]:

@@ -1,6 +1,8 @@
-"""Load a speech text file, remove what is not part of the speech, and find title and chapters.
+"""Load a speech, remove what is not part of the speech, and find title and chapters.
 
-Pure functions except ``read_text``, which touches the file system.
+The readers of each format are in ``text/sources.py``; page chrome in ``text/chrome.py``; the
+title in ``text/title.py``. Pure functions except ``read_text`` and ``load_document``, which
+touch the file system.
 """
 
 from __future__ import annotations
@@ -10,8 +12,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tts_pipeline.errors import InputError
+from tts_pipeline.text.chrome import RemovedLine, find_chrome
+from tts_pipeline.text.title import TitleLine, choose_title
+
+if TYPE_CHECKING:
+    from tts_pipeline.text.sources import SourceText
 
 # Refuse larger inputs: a speech is kilobytes; 5 MB of text is a long book (~4 days of audio).
 MAX_INPUT_BYTES = 5 * 1024 * 1024
@@ -32,7 +40,9 @@ class Document:
     title: str
     chapters: tuple[Chapter, ...]
     language: str = "zh-CN"
-    removed: tuple[str, ...] = field(default=())
+    removed: tuple[RemovedLine, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what the reader skipped (tables, text boxes)
+    title_origin: str = "document"  # "document" | "page" | "file name" | "option"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,23 +166,6 @@ def _checked(text: str, name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Cleaning
 
-# Lines copied from the web along with the speech: attributions, sources, share notices.
-BOILERPLATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p)
-    for p in (
-        r"由互联网用户分享",
-        r"(文章|原文|本文)(地址|链接|来源|出处)\s*[:：]",
-        r"转载请(注明|保留)",
-        r"(版权|著作权)(归|所有)",
-        r"免责声明",
-        r"本文(由|来自|转自)",
-        r"(?i)^\s*(source|via|read more|originally published)\s*[:：]",
-    )
-)
-URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s\u3000<>\"'“”‘’（）()，。！？；]+")
-# A line that is mostly a link (little text around it) is a footer, not speech.
-MIN_SPEECH_CHARS_AROUND_URL = 20
-
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _ASCII_TO_FULLWIDTH = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？"}
 _PUNCT_NEAR_CJK = re.compile(rf"(?<=[{CJK}”’》）])([,:;!?])|([,:;!?])(?=[{CJK}“‘《（])")
@@ -198,31 +191,32 @@ def fullwidth_punctuation(text: str) -> str:
     return _PUNCT_NEAR_CJK.sub(repl, text)
 
 
-def is_boilerplate(line: str) -> bool:
-    if any(p.search(line) for p in BOILERPLATE_PATTERNS):
-        return True
-    if URL_RE.search(line):
-        rest = URL_RE.sub("", line)
-        return len(re.sub(r"\W", "", rest)) < MIN_SPEECH_CHARS_AROUND_URL
-    return False
-
-
-def clean(text: str) -> tuple[list[str], list[str]]:
-    """Split into paragraphs (non-empty lines) and drop the lines that are not speech.
-
-    Returns (paragraphs, removed lines).
-    """
-    text = fullwidth_punctuation(normalize_whitespace(text))
-    paragraphs: list[str] = []
-    removed: list[str] = []
-    for line in text.split("\n"):
-        if not line:
-            continue
-        if is_boilerplate(line):
-            removed.append(line)
+def source_lines(source: SourceText) -> list[TitleLine]:
+    """The source's blocks as clean lines: one per non-empty line, headings kept whole."""
+    lines: list[TitleLine] = []
+    for block in source.blocks:
+        text = fullwidth_punctuation(normalize_whitespace(block.text))
+        if block.level:
+            joined = " ".join(part for part in text.split("\n") if part)
+            if joined:
+                lines.append(TitleLine(joined, block.level))
         else:
-            paragraphs.append(line)
-    return paragraphs, removed
+            lines.extend(TitleLine(part) for part in text.split("\n") if part)
+    return lines
+
+
+def clean(text: str) -> tuple[list[str], list[RemovedLine]]:
+    """Split a plain text into lines and drop the page chrome (data/chrome.toml).
+
+    Returns (paragraphs, removed lines with the rule that removed each).
+    """
+    from tts_pipeline.text.sources import text_source
+
+    lines = [line.text for line in source_lines(text_source(text))]
+    verdicts = find_chrome(lines)
+    kept = [line for line, rule in zip(lines, verdicts, strict=True) if rule is None]
+    removed = [RemovedLine(line, rule) for line, rule in zip(lines, verdicts, strict=True) if rule]
+    return kept, removed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,7 +233,6 @@ SECTION_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("chapter", re.compile(rf"^第[{CN_NUM}\d]+[章节部分篇]")),
 )
 CLOSING_OPENERS = re.compile(r"^(总之|最后|总而言之|综上所述|综上|总的来说|同志们，最后)")
-MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s*(.+?)\s*#*\s*$")
 SENTENCE_END = re.compile(r"[。！？；!?;]")
 HEADING_CLAUSE_MAX = 60
 
@@ -276,41 +269,77 @@ def heading_clause(paragraph: str) -> str:
 
 
 def parse(text: str, language: str | None = None) -> Document:
-    """Find title, chapters and removed lines in a decoded text."""
-    paragraphs, removed = clean(text)
-    if not paragraphs:
-        raise InputError("the document holds no speech text")
-    lang = language or detect_language("\n".join(paragraphs))
+    """Find title, chapters and removed lines in a decoded plain text."""
+    from tts_pipeline.text.sources import text_source
+
+    return build_document(text_source(text), language)
+
+
+def build_document(
+    source: SourceText,
+    language: str | None = None,
+    *,
+    title: str | None = None,
+    keep_all: bool = False,
+) -> Document:
+    """Title, chapters and removed lines of a document read by any reader.
+
+    Page chrome is removed (each line with its rule), the title is chosen by what a title
+    looks like and its copies dropped; ``keep_all`` keeps every line, ``title`` overrides.
+    """
+    lines = source_lines(source)
+    verdicts = [None] * len(lines) if keep_all else find_chrome([line.text for line in lines])
+    kept = [i for i, rule in enumerate(verdicts) if rule is None]
+    choice = choose_title(
+        [lines[i] for i in kept],
+        file_name=source.stem,
+        hint=source.title_hint,
+        override=title,
+        drop_extra=not keep_all,
+    )
+    rules: dict[int, str] = {i: rule for i, rule in enumerate(verdicts) if rule is not None}
+    rules.update((kept[k], rule) for k, rule in choice.removed)
+    own = {kept[k] for k in choice.lines}
+    body = [lines[i] for i in kept if i not in rules and i not in own]
+    removed = tuple(RemovedLine(lines[i].text, rules[i]) for i in sorted(rules))
+    if not body and not own and title is None:
+        raise InputError(f"{source.name} holds no speech text")
+    lang = language or detect_language("\n".join([choice.title, *(line.text for line in body)]))
     names = chapter_names(lang)
-    title_line = paragraphs[0]
-    heading = MARKDOWN_HEADING.match(title_line)
-    title = heading.group(2) if heading else title_line
-    body = paragraphs[1:]
-    if any(MARKDOWN_HEADING.match(p) for p in body):
-        chapters = _markdown_chapters(body, names)
+    if any(line.level for line in body):
+        chapters = _heading_chapters(body, names)
     else:
-        chapters = _heuristic_chapters(body, names)
+        chapters = _heuristic_chapters([line.text for line in body], names)
     if not chapters:
         # A title alone: speak it as the only chapter.
         chapters = [Chapter(title=names["opening"], paragraphs=(), kind="opening")]
-    return Document(title=title, chapters=tuple(chapters), language=lang, removed=tuple(removed))
+    return Document(
+        title=choice.title,
+        chapters=tuple(chapters),
+        language=lang,
+        removed=removed,
+        notes=source.notes,
+        title_origin=choice.origin,
+    )
 
 
-def _markdown_chapters(body: list[str], names: dict[str, str]) -> list[Chapter]:
+def _heading_chapters(body: list[TitleLine], names: dict[str, str]) -> list[Chapter]:
+    """Headings of the top level present start chapters (a Word heading style, Markdown #);
+    deeper headings are read inside their chapter."""
+    top = min(line.level for line in body if line.level)
     chapters: list[Chapter] = []
     current_title, current_kind, current_heading = names["opening"], "opening", False
     current: list[str] = []
-    for paragraph in body:
-        match = MARKDOWN_HEADING.match(paragraph)
-        if match:
+    for line in body:
+        if line.level == top:
             if current or current_heading:
                 chapters.append(
                     Chapter(current_title, tuple(current), current_kind, current_heading)
                 )
-            current_title, current_kind, current_heading = match.group(2), "section", True
+            current_title, current_kind, current_heading = line.text, "section", True
             current = []
         else:
-            current.append(paragraph)
+            current.append(line.text)
     if current or current_heading:
         chapters.append(Chapter(current_title, tuple(current), current_kind, current_heading))
     return chapters
@@ -336,5 +365,14 @@ def _heuristic_chapters(body: list[str], names: dict[str, str]) -> list[Chapter]
     return chapters
 
 
-def load_document(path: Path, language: str | None = None) -> Document:
-    return parse(read_text(path), language=language)
+def load_document(
+    path: Path,
+    language: str | None = None,
+    *,
+    title: str | None = None,
+    keep_all: bool = False,
+) -> Document:
+    """Read ``path`` in any supported format (``-``: standard input) and find its speech."""
+    from tts_pipeline.text.sources import read_source
+
+    return build_document(read_source(path), language, title=title, keep_all=keep_all)

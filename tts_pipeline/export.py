@@ -253,7 +253,7 @@ def manifest(
         ],
         "utterances": utterances,
         "cues": cues or [],
-        "removed": list(plan.removed),
+        "removed": plan.removed_json(),
         "placeholders": plan.placeholder_details(),
     }
 

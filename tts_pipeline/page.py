@@ -286,7 +286,7 @@ def page_model(
         "chapters": chapters,
         "cues": cues,
         "blocks": blocks,
-        "removed": [str(line) for line in manifest.get("removed", [])],
+        "removed": [_removed_line(line) for line in manifest.get("removed", [])],
         "placeholders": len(manifest.get("placeholders", [])),
         "overview": None,
     }
@@ -305,6 +305,13 @@ def page_model(
 
 # ---------------------------------------------------------------------------------------------
 # The file
+
+
+def _removed_line(line: Any) -> dict[str, str]:
+    """A removed line of the manifest: {"text", "rule"} (a bare string in older manifests)."""
+    if isinstance(line, Mapping):
+        return {"text": str(line.get("text", "")), "rule": str(line.get("rule", ""))}
+    return {"text": str(line), "rule": ""}
 
 
 def _asset(name: str) -> str:

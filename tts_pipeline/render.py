@@ -20,6 +20,7 @@ from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.normalize.fills import as_fill_map
 from tts_pipeline.segment import Plan, build_plan
+from tts_pipeline.text.sources import display_name, output_stem
 from tts_pipeline.voices import VoiceProfile
 
 
@@ -136,6 +137,10 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
+    # Reading the document (issue 15): the title instead of the one found (--title), and no
+    # page-chrome cleaning (--keep-all).
+    title: str | None = None
+    keep_all: bool = False
     cover_image: containers.Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -162,6 +167,7 @@ class RenderResult:
     fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
     fallback_reason: str | None = None  # why the engine could not deliver them
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
+    notes: tuple[str, ...] = ()  # what the document's reader skipped (tables, text boxes)
 
 
 def take_key(engine_identity: str, spoken: str) -> str:
@@ -187,8 +193,15 @@ def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
-    document: Document = load_document(path)
+def plan_document(
+    path: Path,
+    voice: VoiceProfile,
+    fills: Any | None = None,
+    *,
+    title: str | None = None,
+    keep_all: bool = False,
+) -> Plan:
+    document: Document = load_document(path, title=title, keep_all=keep_all)
     return build_plan(document, voice.pauses, fills)
 
 
@@ -357,7 +370,9 @@ def render(
         store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
-    plan = plan_document(source, voice, settings.fills)
+    plan = plan_document(
+        source, voice, settings.fills, title=settings.title, keep_all=settings.keep_all
+    )
     engine = engine or engine_for(voice)
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
@@ -373,7 +388,8 @@ def render(
     ensure_writable_dir(settings.output_dir)
     jobs = settings.jobs or default_jobs(voice.engine)
     out_dir = settings.output_dir
-    manifest_path = out_dir / f"{source.stem}.manifest.json"
+    stem = output_stem(source, plan.title)
+    manifest_path = out_dir / f"{stem}.manifest.json"
     tags = export.Tags(
         title=plan.title,
         artist=settings.author or voice.display_name,
@@ -393,7 +409,7 @@ def render(
     # as soon as it and every take before it exist.
     feed = TakeFeed(store)
     memo = store.measurements if isinstance(store, TakeCache) else None
-    production = produce.Production(plan, feed.take, out_dir, source.stem, tags, options, memo=memo)
+    production = produce.Production(plan, feed.take, out_dir, stem, tags, options, memo=memo)
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     production.start()
@@ -424,13 +440,13 @@ def render(
         production.cancel()  # Ctrl-C while finishing: no partial file is left behind
         raise
     timeline = produced.timeline
-    page_path = out_dir / f"{source.stem}{page.PAGE_SUFFIX}"
+    page_path = out_dir / f"{stem}{page.PAGE_SUFFIX}"
     pages = {"page": page_path} if settings.page else {}
     result_outputs = {**produced.outputs, **pages, "manifest": manifest_path}
     data = export.manifest(
         plan,
         timeline,
-        source=source.name,
+        source=display_name(source),
         outputs={kind: path.name for kind, path in result_outputs.items()},
         voice=voice.to_dict(),
         engine=voice.engine,
@@ -466,6 +482,7 @@ def render(
         fallback_ids=synthesis.fallback_ids,
         fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
         warnings=fill_warnings(settings.fills, plan),
+        notes=plan.notes,
     )
 
 

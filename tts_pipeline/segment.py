@@ -11,6 +11,7 @@ from typing import Any
 
 from tts_pipeline.document import Document
 from tts_pipeline.normalize import PlaceholderHit, normalize_all
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.voices import Pauses
 
 # Utterances longer than this (characters) are split at sentence ends. Well under edge-tts's
@@ -55,8 +56,9 @@ class Plan:
     title: str
     language: str
     chapters: tuple[PlanChapter, ...]
-    removed: tuple[str, ...] = field(default=())
+    removed: tuple[RemovedLine, ...] = field(default=())  # not read aloud, with the rule
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what the reader skipped (tables, text boxes)
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -81,12 +83,15 @@ class Plan:
                 }
                 for c in self.chapters
             ],
-            "removed": list(self.removed),
+            "removed": self.removed_json(),
             "placeholders": [
                 {"text": p.text, "spoken": p.spoken, "utterance": p.utterance}
                 for p in self.placeholders
             ],
         }
+
+    def removed_json(self) -> list[dict[str, str]]:
+        return [{"text": line.text, "rule": line.rule} for line in self.removed]
 
     def placeholder_details(self) -> list[dict[str, Any]]:
         return [asdict(p) for p in self.placeholders]
@@ -208,6 +213,7 @@ def build_plan(
         chapters=chapters,
         removed=document.removed,
         placeholders=placeholders,
+        notes=document.notes,
     )
 
 

@@ -24,12 +24,14 @@ Choices where no convention exists:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from functools import cache
 
 from tts_pipeline.normalize import Normalized, PlaceholderHit, numbers, placeholders, tables
 from tts_pipeline.normalize.fills import FillCursor, FillMap, as_fill_map
 from tts_pipeline.normalize.spans import Context, Edit, Rule, Spans
+from tts_pipeline.text.script import simplified
 
 # A number as written: 1,200 (ASCII separators in groups of three), 12, 12.5.
 NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
@@ -130,6 +132,37 @@ ID_CARD = Rule(
     lambda m, _c: (
         numbers.digit_string(m.group(0)[:17])
         + ("叉" if m.group(0)[17] in "Xx" else numbers.digit_string(m.group(0)[17]))
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# codes: a number in quotes names a scheme, not a quantity: “1255”工作思路 → 一二五五,
+# “1+X”证书 → 一加X, “12345”热线 → 一二三四五. Its letters stay letters (X is no placeholder
+# here); the spoken form is recognized again so a second pass leaves it as it is.
+
+_OPEN_QUOTE = "“\"「『‘'"
+_CLOSE_QUOTE = "”\"」』’'"
+_CN_DIGIT = "零〇一二三四五六七八九"
+CODE_RULES = (
+    Rule(
+        "code",
+        re.compile(
+            rf"(?<=[{_OPEN_QUOTE}])(?:[0-9]+(?:\s*\+\s*(?:[0-9]+|[A-Za-z]{{1,2}}))+|[0-9]{{3,}})"
+            rf"(?=[{_CLOSE_QUOTE}])"
+        ),
+        lambda m, _c: re.sub(
+            r"\s*\+\s*|[0-9]+",
+            lambda part: "加" if "+" in part.group(0) else numbers.digit_string(part.group(0)),
+            m.group(0),
+        ),
+    ),
+    Rule(
+        "code_spoken",
+        re.compile(
+            rf"(?<=[{_OPEN_QUOTE}])[{_CN_DIGIT}]+(?:加(?:[{_CN_DIGIT}]+|[A-Za-z]{{1,2}}))+"
+            rf"(?=[{_CLOSE_QUOTE}])"
+        ),
+        lambda m, _c: m.group(0),
     ),
 )
 
@@ -503,6 +536,27 @@ CARDINAL_RULES = (
 
 
 @cache
+def list_mark_rules() -> tuple[Rule, ...]:
+    """① → 第一 (a pause after it when text follows directly): list numbers as ordinals."""
+
+    def render(match: re.Match[str], context: Context) -> str:
+        spoken = "第" + numbers.ordinal(str(int(unicodedata.numeric(match.group(0)))))
+        follows = context.after[:1]
+        return (
+            spoken + "，" if follows and (follows.isalnum() or follows in _OPEN_QUOTE) else spoken
+        )
+
+    return (Rule("list_mark", re.compile(tables.list_marks()), render),)
+
+
+@cache
+def markup_rules() -> tuple[Rule, ...]:
+    """Stray markup (*, #, ■, ★, ●, …) never reaches the voice."""
+    pattern = re.compile("[" + "".join(re.escape(m) for m in tables.markup()) + "]+")
+    return (Rule("markup", pattern, lambda _m, _c: ""),)
+
+
+@cache
 def symbol_rules() -> tuple[Rule, ...]:
     table = {s.symbol: s.spoken for s in tables.symbols().values() if s.where == "any"}
     pattern = re.compile("|".join(re.escape(s) for s in table))
@@ -519,6 +573,7 @@ def rule_sets() -> dict[str, tuple[Rule, ...]]:
     return {
         "web": web_rules(),
         "id_card": (ID_CARD,),
+        "codes": CODE_RULES,
         "placeholders": (placeholders.RULE,),
         "dates": DATE_RULES,
         "scores": score_rules(),
@@ -533,14 +588,17 @@ def rule_sets() -> dict[str, tuple[Rule, ...]]:
         "month_day": MONTH_DAY_RULES,
         "ordinals": ORDINAL_RULES,
         "units": unit_rules(),
+        "list_marks": list_mark_rules(),
         "cardinals": CARDINAL_RULES,
         "symbols": symbol_rules(),
+        "markup": markup_rules(),
     }
 
 
 RULE_ORDER: tuple[str, ...] = (
     "web",
     "id_card",
+    "codes",
     "placeholders",
     "dates",
     "scores",
@@ -555,8 +613,10 @@ RULE_ORDER: tuple[str, ...] = (
     "month_day",
     "ordinals",
     "units",
+    "list_marks",
     "cardinals",
     "symbols",
+    "markup",
 )
 
 
@@ -596,7 +656,9 @@ def _fill_rule(fills: FillMap, cursor: FillCursor) -> Rule | None:
 
 
 def _normalize(text: str, fills: FillMap | None, cursor: FillCursor) -> Normalized:
-    spans = Spans.of(fold(text))
+    # Traditional characters are read as simplified: the tables, the offline voice's word list
+    # and polyphone table are simplified (same length, so offsets still point into ``text``).
+    spans = Spans.of(fold(simplified(text)))
     if fills:
         rule = _fill_rule(fills, cursor)
         if rule is not None:
