@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from tts_pipeline.errors import InputError
 from tts_pipeline.text.sources import Block
 
@@ -27,6 +29,18 @@ MAX_XML_BYTES = 64 * 1024 * 1024
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W, "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
 NUMBERING = Path(__file__).parent / "data" / "numbering.toml"
+# Text boxes once each: Word stores a modern and a fallback copy (mc:Choice / mc:Fallback).
+_TEXT_BOXES = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=NS)
+_OUTLINE_LEVEL = etree.XPath("./w:pPr/w:outlineLvl/@w:val", namespaces=NS)
+_NUM_ID = etree.XPath("./w:pPr/w:numPr/w:numId/@w:val", namespaces=NS)
+_NUM_LEVEL = etree.XPath("./w:pPr/w:numPr/w:ilvl/@w:val", namespaces=NS)
+_TEXTS = etree.XPath(".//w:t/text()", namespaces=NS)
+
+
+def _text_of(element: Any) -> str:
+    return " ".join("".join(_TEXTS(element)).split())
+
+
 _HEADING_STYLE = re.compile(r"^(heading|标题)\s*([1-9])$", re.I)
 _TITLE_STYLES = {"title", "标题"}
 _NUMBER_ENDS_IN_WORD = re.compile(r"[0-9A-Za-z\u3400-\u9fff]$")
@@ -49,14 +63,15 @@ def read_docx(data: bytes, name: str) -> WordText:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        reader = _Reader(document, _Numbering.of(document))
-        reader.walk(document.element.body)
-        title = (document.core_properties.title or "").strip() or None
-    except InputError:
-        raise
     except Exception as exc:  # python-docx on a damaged package: KeyError, XMLSyntaxError, …
         reason = " ".join(str(exc).split())[:80] or type(exc).__name__
         raise InputError(f"{name} is damaged: not a readable Word .docx file ({reason})") from None
+    try:
+        reader = _Reader(document, _Numbering.of(document))
+        reader.walk(document.element.body)
+        title = (document.core_properties.title or "").strip() or None
+    except (KeyError, ValueError) as exc:  # a reference to a style or list that is not there
+        raise InputError(f"{name} is damaged: not a readable Word .docx file ({exc})") from None
     if not any(block.text.strip() for block in reader.blocks):
         raise InputError(f"{name} holds no text (an empty Word document)")
     return WordText(tuple(reader.blocks), title, tuple(reader.notes))
@@ -100,9 +115,9 @@ class _Reader:
         from docx.text.paragraph import Paragraph
 
         paragraph = Paragraph(element, self.document._body)
-        boxes = element.xpath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=NS)
+        boxes = _TEXT_BOXES(element)
         for box in boxes:
-            text = " ".join("".join(box.itertext()).split())
+            text = _text_of(box)
             if text:
                 self.notes.append(f"a text box skipped ({text[:20]!r}…)")
         text = paragraph.text
@@ -126,7 +141,7 @@ class _Reader:
                 for cell in row.findall(_q("tc")):
                     self.walk(cell)
             return
-        first = " ".join("".join(element.itertext()).split())[:20]
+        first = _text_of(element)[:20]
         self.notes.append(
             f"a table skipped ({len(rows)} rows × {widest} columns, starting {first!r})"
         )
@@ -140,9 +155,9 @@ def _heading_level(paragraph: Any, element: Any) -> int:
         return min(int(match.group(2)), 6)
     if name.lower() in _TITLE_STYLES:
         return 1
-    outline = element.xpath("./w:pPr/w:outlineLvl/@w:val", namespaces=NS)
+    outline = _OUTLINE_LEVEL(element)
     while not outline and style is not None:
-        outline = style.element.xpath("./w:pPr/w:outlineLvl/@w:val", namespaces=NS)
+        outline = _OUTLINE_LEVEL(style.element)
         style = style.base_style
     if outline and outline[0].isdigit() and int(outline[0]) < 6:
         return int(outline[0]) + 1
@@ -221,12 +236,12 @@ class _Numbering:
 
 
 def _num_pr(element: Any, paragraph: Any) -> tuple[str | None, int]:
-    num_id = element.xpath("./w:pPr/w:numPr/w:numId/@w:val", namespaces=NS)
-    ilvl = element.xpath("./w:pPr/w:numPr/w:ilvl/@w:val", namespaces=NS)
+    num_id = _NUM_ID(element)
+    ilvl = _NUM_LEVEL(element)
     style = paragraph.style
     while not num_id and style is not None:  # a list style (List Number, 编号…) numbers it
-        num_id = style.element.xpath("./w:pPr/w:numPr/w:numId/@w:val", namespaces=NS)
-        ilvl = ilvl or style.element.xpath("./w:pPr/w:numPr/w:ilvl/@w:val", namespaces=NS)
+        num_id = _NUM_ID(style.element)
+        ilvl = ilvl or _NUM_LEVEL(style.element)
         style = style.base_style
     return (num_id[0] if num_id else None), _int(ilvl[0] if ilvl else None, 0)
 

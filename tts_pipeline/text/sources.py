@@ -226,7 +226,7 @@ def markdown_blocks(text: str) -> tuple[tuple[Block, ...], tuple[str, ...]]:
     if lines and lines[0].strip() == "---":  # front matter
         end = next((j for j in range(1, len(lines)) if lines[j].strip() in ("---", "...")), None)
         if end is not None:
-            notes.append(f"front matter skipped ({end - 1} lines)")
+            notes.append(f"front matter skipped ({_lines_count(end - 1)})")
             i = end + 1
     while i < len(lines):
         line = lines[i]
@@ -236,7 +236,7 @@ def markdown_blocks(text: str) -> tuple[tuple[Block, ...], tuple[str, ...]]:
                 (j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(fence)),
                 len(lines),
             )
-            notes.append(f"a code block skipped ({end - i - 1} lines)")
+            notes.append(f"a code block skipped ({_lines_count(end - i - 1)})")
             i = end + 1
             continue
         if _TABLE_ROW.match(line):
@@ -262,6 +262,10 @@ def markdown_blocks(text: str) -> tuple[tuple[Block, ...], tuple[str, ...]]:
         body = _BULLET.sub("", _QUOTE.sub("", line), count=1)
         blocks.append(Block(_inline(body)))
     return tuple(blocks), tuple(notes)
+
+
+def _lines_count(count: int) -> str:
+    return f"{count} line" if count == 1 else f"{count} lines"
 
 
 def _inline(text: str) -> str:
