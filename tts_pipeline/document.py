@@ -313,12 +313,16 @@ def build_document(
     if not chapters:
         # A title alone: speak it as the only chapter.
         chapters = [Chapter(title=names["opening"], paragraphs=(), kind="opening")]
+    notes = source.notes
+    if choice.origin in ("file name", "page"):
+        where = "the file name" if choice.origin == "file name" else "the document's own title"
+        notes += (f"no line looks like a title; {where} is the title (set one with --title)",)
     return Document(
         title=choice.title,
         chapters=tuple(chapters),
         language=lang,
         removed=removed,
-        notes=source.notes,
+        notes=notes,
         title_origin=choice.origin,
     )
 
