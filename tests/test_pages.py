@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tts_pipeline.document import fullwidth_punctuation, load_document, normalize_whitespace
-from tts_pipeline.segment import build_plan
 from tts_pipeline.text.chrome import rules
+from tts_pipeline.text.document import fullwidth_punctuation, load_document, normalize_whitespace
+from tts_pipeline.text.segment import build_plan
 from tts_pipeline.text.title import ABOVE, REPEATED
 
 PAGES = Path(__file__).parent / "data" / "pages"

@@ -5,8 +5,7 @@ The renders run the real offline engine and read the chapters back from the M4B.
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import docx
@@ -15,10 +14,12 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 from mutagen.mp4 import MP4
 
-from tts_pipeline.document import load_document
+from tests.cli_tools import run_cli
 from tts_pipeline.errors import InputError
+from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.text.document import load_document
 from tts_pipeline.text.docx_reader import format_number
-from tts_pipeline.text.sources import output_stem, read_source
+from tts_pipeline.text.sources import read_source
 
 # ---------------------------------------------------------------------------------------------
 # Documents made by the tests
@@ -191,8 +192,10 @@ def test_word_document_title_is_the_fallback(tmp_path: Path) -> None:
     document.add_paragraph("大家好！欢迎加入我们。今天的培训共有三项内容。")
     path = tmp_path / "doc.docx"
     document.save(str(path))
-    assert load_document(path).title == "在新员工入职培训会上的讲话"
-    assert load_document(path).title_origin == "page"
+    document = load_document(path)
+    assert document.title == "在新员工入职培训会上的讲话"
+    assert document.title_origin == "title field"
+    assert not document.title_spoken  # not a line of the text: it names the files only
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,23 +271,17 @@ def test_unreadable_documents_are_one_clear_error(
 
 
 def test_output_stem_of_standard_input_comes_from_the_title() -> None:
-    assert output_stem(Path("-"), "在大会上的讲话：奋斗/创新") == "在大会上的讲话：奋斗 创新"
-    assert output_stem(Path("-"), "...") == "stdin"
-    assert output_stem(Path("speech.docx"), "whatever") == "speech"
+    def stem(source: str, title: str) -> str:
+        return OutputLayout.for_source(Path("out"), Path(source), title).stem
+
+    assert stem("-", "在大会上的讲话：奋斗/创新") == "在大会上的讲话：奋斗 创新"
+    assert stem("-", "...") == "stdin"
+    assert stem("-", "a\x00b" + "长" * 100) == "a b" + "长" * 57
+    assert stem("speech.docx", "whatever") == "speech"
 
 
 # ---------------------------------------------------------------------------------------------
 # Through the command line, with the real offline engine
-
-
-def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        timeout=600,
-    )
 
 
 def chapters_of(path: Path) -> tuple[str, list[str]]:
@@ -310,7 +307,7 @@ def short_word_speech(path: Path) -> Path:
 def test_render_word_file(tmp_path: Path) -> None:
     source = short_word_speech(tmp_path / "会议.docx")
     result = run_cli("render", str(source), "-o", str(tmp_path / "out"), "--no-page")
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == 0, result.stderr
     assert chapters_of(tmp_path / "out" / "会议.m4b") == (
         "在全区工作会议上的讲话",
         ["开场白", "一、提高认识", "二、狠抓落实"],
@@ -324,7 +321,7 @@ def test_render_saved_page(tmp_path: Path) -> None:
     source = tmp_path / "saved.html"
     source.write_text(page, encoding="utf-8")
     result = run_cli("render", str(source), "-o", str(tmp_path / "out"), "--no-page")
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == 0, result.stderr
     assert chapters_of(tmp_path / "out" / "saved.m4b") == (
         "在全镇秋季安全生产工作会议上的讲话",
         ["开场白", "一、思想上再重视", "二、隐患上再排查"],
@@ -337,7 +334,7 @@ def test_render_from_standard_input(tmp_path: Path) -> None:
         "谢谢大家！\n上一篇：在年终总结会上的讲话\n"
     )
     result = run_cli("render", "-", "-o", str(tmp_path / "out"), "--no-page", stdin=speech.encode())
-    assert result.returncode == 0, result.stderr.decode()
+    assert result.returncode == 0, result.stderr
     out = tmp_path / "out" / "在全区工作会议上的讲话.m4b"
     assert chapters_of(out) == (
         "在全区工作会议上的讲话",
@@ -348,11 +345,29 @@ def test_render_from_standard_input(tmp_path: Path) -> None:
     assert '"rule": "account"' in manifest and '"rule": "previous-next"' in manifest
 
 
+def test_render_from_standard_input_without_a_title(tmp_path: Path) -> None:
+    """No line looks like a title: "stdin" names the files and the tags, and is not spoken."""
+    speech = "同志们：\n第一，提高认识。\n第二，狠抓落实。\n谢谢大家！\n"
+    result = run_cli("render", "-", "-o", str(tmp_path / "out"), stdin=speech.encode())
+    assert result.returncode == 0, result.stderr
+    assert "no line looks like a title" in result.stderr
+    assert chapters_of(tmp_path / "out" / "stdin.m4b") == (
+        "stdin",
+        ["开场白", "第一，提高认识", "第二，狠抓落实"],
+    )
+    manifest = json.loads((tmp_path / "out" / "stdin.manifest.json").read_text("utf-8"))
+    assert manifest["title"] == "stdin"
+    assert [u["text"] for u in manifest["utterances"]] == speech.split()
+    assert manifest["utterances"][0]["start"] < 0.5  # the speech starts at once
+    page = (tmp_path / "out" / "stdin.html").read_text("utf-8")
+    assert "<title>stdin</title>" in page
+
+
 def test_plan_from_standard_input_shows_removed_lines_with_rules() -> None:
     speech = "当前位置：首页 > 讲话稿\n在全区工作会议上的讲话\n同志们：\n谢谢大家！\n"
     result = run_cli("plan", "-", stdin=speech.encode("gb18030"))
-    assert result.returncode == 0, result.stderr.decode()
-    text = result.stdout.decode()
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
     assert "Removed (not read aloud):" in text
     assert "breadcrumb" in text and "当前位置：首页 > 讲话稿" in text
 
@@ -360,8 +375,8 @@ def test_plan_from_standard_input_shows_removed_lines_with_rules() -> None:
 def test_preview_reads_a_word_file(tmp_path: Path) -> None:
     source = short_word_speech(tmp_path / "会议.docx")
     result = run_cli("preview", "-i", str(source), "-o", str(tmp_path / "out"))
-    assert result.returncode == 0, result.stderr.decode()
-    assert "同志们" in result.stderr.decode()
+    assert result.returncode == 0, result.stderr
+    assert "同志们" in result.stderr
 
 
 def test_docx_bytes_on_standard_input(tmp_path: Path) -> None:
@@ -369,5 +384,5 @@ def test_docx_bytes_on_standard_input(tmp_path: Path) -> None:
     short_word_speech(tmp_path / "x.docx")
     buffer.write((tmp_path / "x.docx").read_bytes())
     result = run_cli("plan", "-", "--json", stdin=buffer.getvalue())
-    assert result.returncode == 0, result.stderr.decode()
-    assert '"title": "在全区工作会议上的讲话"' in result.stdout.decode()
+    assert result.returncode == 0, result.stderr
+    assert '"title": "在全区工作会议上的讲话"' in result.stdout

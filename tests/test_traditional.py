@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tts_pipeline.document import parse
 from tts_pipeline.engines.base import SynthesisRequest
-from tts_pipeline.engines.local_zh import LocalZhEngine
-from tts_pipeline.frontend_zh import pinyin_of
-from tts_pipeline.normalize import normalize
-from tts_pipeline.segment import build_plan
+from tts_pipeline.engines.local_zh.engine import LocalZhEngine
+from tts_pipeline.engines.local_zh.frontend import pinyin_of
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.normalize import normalize
+from tts_pipeline.text.segment import build_plan
 from tts_pipeline.voices import load_profile
 
 # The same sentences written both ways (by hand, not converted by the code under test). Words

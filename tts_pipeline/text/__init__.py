@@ -1,1 +1,3 @@
-"""The text stages: load a document in any supported format, clean page chrome, find the title."""
+"""Text stages, all pure: a document read in any supported format and cleaned of page chrome,
+its title and chapters (``document``), its paragraphs cut into utterances with pauses
+(``segment``), and written text turned into the words a narrator says (``normalize/``)."""

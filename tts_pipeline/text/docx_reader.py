@@ -21,7 +21,8 @@ from typing import Any
 from lxml import etree
 
 from tts_pipeline.errors import InputError
-from tts_pipeline.text.sources import Block
+from tts_pipeline.text.blocks import Block
+from tts_pipeline.text.normalize.numbers import cardinal
 
 # The text parts of a .docx unpacked: a zip whose XML unpacks to more than this is refused
 # before python-docx reads it (a speech's document.xml is well under a megabyte).
@@ -273,8 +274,6 @@ def format_number(value: int, fmt: str) -> str:
     if fmt in table["digits"]:
         return "".join(table["digits"][fmt][int(d)] for d in str(value))
     if fmt in table["chinese"]:
-        from tts_pipeline.normalize.numbers import cardinal
-
         replace = table["chinese"][fmt]
         return "".join(replace.get(ch, ch) for ch in cardinal(str(value)))
     if fmt in ("upperLetter", "lowerLetter"):

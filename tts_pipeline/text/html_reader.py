@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tts_pipeline.errors import InputError
-from tts_pipeline.text.sources import Block
+from tts_pipeline.text.blocks import Block
 
 # Elements of trafilatura's output that start a new block.
 _BLOCK_TAGS = {"p", "head", "item", "quote", "code", "row", "cell", "list", "table", "div"}
@@ -30,6 +30,7 @@ class Page:
 
 def read_html(html: str, name: str) -> Page:
     import trafilatura
+    from trafilatura.settings import Document as Extracted
 
     _quiet()
     try:
@@ -49,7 +50,7 @@ def read_html(html: str, name: str) -> Page:
     notes: list[str] = []
     blocks: list[Block] = []
     title = None
-    if document is not None:
+    if isinstance(document, Extracted):  # (None: nothing found)
         title = (document.title or "").strip() or None
         if document.body is not None:
             blocks = _blocks(document.body, notes)

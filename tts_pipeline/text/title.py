@@ -1,10 +1,11 @@
 """The speech's title: chosen by what a title looks like, not by being the first line.
 
 A web page puts its own lines above a speech and repeats the speech's title two or three
-times. The title is the line before the salutation (各位… / 同志们：) that looks most like a
-title (data/title.toml: title words, "在…上的…", a heading style, its place); its copies and
-the page lines above it are not speech. With no such line the page's or file's name is the
-title. Pure functions.
+times. The title is the line before the salutation (各位… / 同志们：) and above the first
+sentence that looks most like a title (data/title.toml: title words, "在…上的…", a heading
+style, its place); its copies and the page lines above it are not speech. With no such line the
+document's title field or the input's name is the title: it names the files, but only a title
+of the text (or --title) is spoken. Pure functions.
 """
 
 from __future__ import annotations
@@ -17,17 +18,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from tts_pipeline.text.chrome import match_form
 
 DATA = Path(__file__).parent / "data" / "title.toml"
 
+# Where the title came from: a line of the text, the document's title field (HTML <title>,
+# Word's), the input's name (a file's, or "stdin"), or --title.
+TitleOrigin = Literal["text", "title field", "file name", "option"]
+# The titles that are the speech's own, and so are spoken; the others only name the files.
+SPOKEN_ORIGINS: frozenset[TitleOrigin] = frozenset({"text", "option"})
 # Rule names of the lines that go with the title (shown in `plan` beside each).
 REPEATED = "repeated-title"
 ABOVE = "above-title"
 REPLACED = "replaced-title"
 # A title ends no sentence inside it.
 _SENTENCE_END = re.compile(r"[。;]|[,、:]$")
+# A line of speech (a sentence said; not ! or ?, which titles have too): the title stands above
+# the first one.
+_SPOKEN_SENTENCE = re.compile(r"[。;]|\.(\s|$)")
 _SECTION_MARK = re.compile(
     r"^(第[一二三四五六七八九十百零〇两\d]+[,、:.]|[一二三四五六七八九十]+[、.]|\(\S{1,3}\))"
 )
@@ -76,7 +86,7 @@ class TitleChoice:
     """The title, where it came from, and the lines that go with it (not spoken as body)."""
 
     title: str
-    origin: str  # "document" | "page" | "file name" | "option"
+    origin: TitleOrigin
     lines: tuple[int, ...] = ()  # the title's own line(s) in the document (with a subtitle: two)
     removed: tuple[tuple[int, str], ...] = ()  # (line, rule): its copies, the lines above it
 
@@ -85,11 +95,11 @@ def choose_title(
     lines: Sequence[TitleLine],
     *,
     file_name: str,
-    hint: str | None = None,
+    title_field: str | None = None,
     override: str | None = None,
     drop_extra: bool = True,
 ) -> TitleChoice:
-    """Choose the title among ``lines``; ``hint`` is the page's or file's own title (HTML
+    """Choose the title among ``lines``; ``title_field`` is the document's own title (HTML
     <title>, Word's document title), ``file_name`` the last resort, ``override`` wins.
     With ``drop_extra`` False (--keep-all) the title's copies and the lines above it stay."""
     rules = title_rules()
@@ -103,25 +113,27 @@ def choose_title(
         None,
     )
     found = _best_line(lines, folded, salutation, rules)
+    origin: TitleOrigin
+    own: tuple[int, ...]
     if found is None:
-        title, origin, own = _fallback(hint, file_name, rules), "file name", ()
-        if hint and title != file_name:
-            origin = "page"
+        title, origin, own = _fallback(title_field, file_name, rules), "file name", ()
+        if title_field and title != file_name:
+            origin = "title field"
     else:
         index, joined = found
         own = (joined, index) if joined is not None else (index,)
         title = "".join(lines[i].text for i in own)
-        origin = "document"
+        origin = "text"
     removed: dict[int, str] = {}
     if drop_extra and found is not None:
-        first = own[0]
+        first = min(own)
         start = _zone(salutation, len(lines), rules)[0]
         key = _key(title)
         for i in range(start, first):
             removed[i] = (
                 REPEATED if _is_copy(_key(folded[i]), key, near=True, rules=rules) else ABOVE
             )
-        head_end = salutation if salutation is not None else own[-1] + 1
+        head_end = salutation if salutation is not None else max(own) + 1
         for i, text in enumerate(folded):
             if i in own or i in removed:
                 continue
@@ -150,6 +162,8 @@ def _best_line(
 ) -> tuple[int, int | None] | None:
     """(title line, main-title line joined before a subtitle) or None."""
     start, end = _zone(salutation, len(lines), rules)
+    # Not below the speech's first sentence: a heading there is a section's, not the title.
+    end = next((i for i in range(start, end) if _SPOKEN_SENTENCE.search(folded[i])), end)
     best: tuple[int, int] | None = None  # (score, line)
     for i in range(start, end):
         if not _title_shaped(folded[i], rules):
@@ -231,10 +245,10 @@ def _is_copy(candidate: str, title: str, *, near: bool, rules: TitleRules) -> bo
     return ratio >= rules.similar_copy
 
 
-def _fallback(hint: str | None, file_name: str, rules: TitleRules) -> str:
-    """The page's own title when it looks like a speech's, else the file's name."""
-    if hint:
-        first = _PAGE_NAME_SEPARATOR.split(" ".join(hint.split()))[0].strip()
+def _fallback(title_field: str | None, file_name: str, rules: TitleRules) -> str:
+    """The document's title field when it looks like a speech's title, else the file's name."""
+    if title_field:
+        first = _PAGE_NAME_SEPARATOR.split(" ".join(title_field.split()))[0].strip()
         folded = match_form(first)
         if _title_shaped(folded, rules) and _score(folded, 0, rules) >= 3:
             return first
