@@ -238,6 +238,36 @@ def test_a_local_batch_imports_no_ray(tmp_path: Path) -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_a_folder_of_word_files_web_pages_and_markdown_is_a_batch(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    import docx
+
+    docs = tmp_path / "docs"
+    write(
+        docs,
+        {
+            "notes.md": SPEECHES["welcome.md"],
+            "page.html": "<html><head><title>毕业典礼讲话</title></head><body><article>"
+            "<h1>毕业典礼讲话</h1><p>同学们：</p><p>祝贺大家顺利毕业，走向新的岗位。</p>"
+            "<p>谢谢大家！</p></article></body></html>",
+        },
+    )
+    word = docx.Document()
+    for line in ("开学典礼讲话", "同志们：", "第一，提高认识。统一思想。", "谢谢大家！"):
+        word.add_paragraph(line)
+    word.save(str(docs / "talk.docx"))
+    code, stdout, stderr = cli("render", str(docs), "-o", str(tmp_path / "out"), "--no-page")
+    assert code == 0, stderr
+    assert statuses(tmp_path / "out") == {
+        (docs / name).as_posix(): "done" for name in ("notes.md", "page.html", "talk.docx")
+    }
+    for stem, title in (("notes", "欢迎辞"), ("page", "毕业典礼讲话"), ("talk", "开学典礼讲话")):
+        manifest = json.loads((tmp_path / "out" / f"{stem}.manifest.json").read_text("utf-8"))
+        assert manifest["title"] == title
+        assert decode(tmp_path / "out" / f"{stem}.m4b").size > 0
+
+
 # -- the rules, without rendering ----------------------------------------------------------------
 
 
@@ -270,6 +300,8 @@ def test_documents_are_found_in_folders_and_patterns(
             "docs/a.md": "甲",
             "docs/sub/c.txt": "丙",
             "docs/notes.pdf": "x",
+            "docs/page.HTML": "<p>丁</p>",
+            "docs/sub/talk.docx": b"PK",
             "docs/.hidden.txt": "x",
             "docs/.git/d.txt": "x",
             "docs/out/old.txt": "x",  # the output folder of an earlier run
@@ -281,7 +313,8 @@ def test_documents_are_found_in_folders_and_patterns(
         ["docs", "more/*.txt", "docs/b.txt", "nope.txt", "none/*.md"], Path("docs/out")
     )
     assert [p.as_posix() for p in found.documents] == [
-        "docs/a.md", "docs/b.txt", "docs/sub/c.txt", "more/e.txt",
+        "docs/a.md", "docs/b.txt", "docs/page.HTML", "docs/sub/c.txt", "docs/sub/talk.docx",
+        "more/e.txt",
     ]  # fmt: skip
     assert found.missing == (Path("nope.txt"),)
     assert found.empty == ("none/*.md",)
@@ -302,6 +335,8 @@ def test_batch_mistakes_are_one_line_exit_2(tmp_path: Path) -> None:
             "error: --ray-address needs --executor ray",
         ),
         ([str(speech), "--executor", "spark"], "error: unknown executor 'spark'"),
+        ([str(speech), "-"], "error: standard input (-) is one document"),
+        ([str(speech), str(speech), "--title", "T"], "error: --title names one document"),
     ):
         code, stdout, stderr = cli("render", *args, "-o", str(tmp_path / "out"))
         assert code == 2, stderr

@@ -40,6 +40,7 @@ from tts_pipeline.text.document import load_document
 from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
+from tts_pipeline.user_files import display_name, is_stdin
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 
@@ -64,6 +65,8 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
+    title: str | None = None  # the speech's title instead of the one found (--title)
+    keep_all: bool = False  # read every line: no page chrome removed (--keep-all)
     cover_image: Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +93,7 @@ class RenderResult:
     fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
     fallback_reason: str | None = None  # why the engine could not deliver them
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
+    notes: tuple[str, ...] = ()  # what the document's reader skipped, where the title is from
 
 
 def plan(
@@ -97,14 +101,18 @@ def plan(
     voice: VoiceProfile | None = None,
     fills: Fills | None = None,
     engine: Engine | None = None,
+    *,
+    title: str | None = None,
+    keep_all: bool = False,
 ) -> Plan:
-    """What will be spoken, without synthesizing: the document read and cleaned, its title and
-    chapters, its utterances with the spoken text and the pause after each, and what of them the
-    voice cannot say (its engine, or ``engine``, tells)."""
+    """What will be spoken, without synthesizing: the document (any supported format, ``-`` for
+    standard input) read and cleaned of page chrome, its title (``title`` replaces the one found)
+    and chapters, its utterances with the spoken text and the pause after each, and what of them
+    the voice cannot say (its engine, or ``engine``, tells). ``keep_all``: remove no line."""
     voice = voice or load_profile(None)
     speaker = engine or engine_for(voice)
     return build_plan(
-        load_document(Path(source)),
+        load_document(Path(source), title=title, keep_all=keep_all),
         voice.pauses,
         fills,
         speakability=lambda text: speaker.speakability(text, voice),
@@ -149,7 +157,7 @@ class PreparedDocument:
     formats: tuple[str, ...]
     sidecars: Sidecars
     voice: VoiceProfile
-    provenance: Provenance
+    provenance: Provenance | None
 
     @property
     def characters(self) -> int:
@@ -162,17 +170,22 @@ class PreparedDocument:
         return self.layout.expected(self.formats, self.sidecars.subtitles, self.sidecars.page)
 
     def up_to_date(self) -> bool:
+        if self.provenance is None:
+            return False
         return up_to_date(self.expected, self.layout.manifest, self.provenance)
 
 
 def prepare(
-    source: Path, settings: RenderSettings, engine: Engine, layout: OutputLayout
+    source: Path, settings: RenderSettings, engine: Engine, layout: OutputLayout | None = None
 ) -> PreparedDocument:
     """Read and plan ``source`` (one line of error if there is nothing to say) and settle what
-    its files will be made of and where they go."""
+    its files will be made of and where they go (``layout``; by default named after the source,
+    or the title for standard input)."""
     voice = settings.voice
-    speech = plan(source, voice, settings.fills, engine)
-    require_speech(speech, voice, source.name)
+    speech = plan(
+        source, voice, settings.fills, engine, title=settings.title, keep_all=settings.keep_all
+    )
+    require_speech(speech, voice, display_name(source))
     tags = Tags(
         title=speech.title,
         artist=settings.author or voice.display_name,
@@ -189,14 +202,19 @@ def prepare(
     fallback = (
         engine_for(settings.fallback).identity(settings.fallback) if settings.fallback else None
     )
-    provenance = Provenance(
-        input_sha256(source),
-        settings_sha256(speech, engine.identity(voice), fallback, options, tags),
+    # Standard input is read once and never batched: nothing to compare a later run with.
+    provenance = (
+        None
+        if is_stdin(source)
+        else Provenance(
+            input_sha256(source),
+            settings_sha256(speech, engine.identity(voice), fallback, options, tags),
+        )
     )
     return PreparedDocument(
         source=source,
         speech=speech,
-        layout=layout,
+        layout=layout or OutputLayout.for_source(settings.output_dir, source, speech.title),
         tags=replace(tags, date=settings.date or datetime.date.today().isoformat()),
         options=options,
         formats=settings.formats,
@@ -214,15 +232,16 @@ def render(
     progress: Progress | None = None,
     engine: Engine | None = None,
 ) -> RenderResult:
-    """Render ``source`` (a text file) to audio and the files beside it. ``store`` holds the
-    takes (default: the take cache), ``engine`` replaces the voice's engine (tests)."""
+    """Render ``source`` (a document in any supported format, or ``-`` for standard input) to
+    audio and the files beside it. ``store`` holds the takes (default: the take cache),
+    ``engine`` replaces the voice's engine (tests)."""
     t0 = time.perf_counter()
     source, settings = Path(source), settings or RenderSettings()
     progress = progress or NoProgress()
     store = store if store is not None else take_store(settings)
     progress.stage("Reading and planning")
     engine = engine or engine_for(settings.voice)
-    document = prepare(source, settings, engine, OutputLayout(settings.output_dir, source.stem))
+    document = prepare(source, settings, engine)
     progress.stage("Checking the voice")
     voices = check_voices(settings, engine)
     ensure_writable(settings.output_dir)
@@ -316,6 +335,7 @@ class Rendering:
                 self.settings.fills, [u.text for u in document.speech.utterances]
             )
             + unspeakable_warnings(document.speech, document.voice),
+            notes=document.speech.notes,
         )
 
     def abandon(self) -> None:
@@ -356,7 +376,7 @@ def finish_outputs(
         programme,
         document.tags,
         document.sidecars,
-        source=document.source.name,
+        source=display_name(document.source),
         voice=document.voice,
         fallback=fallback,
         provenance=document.provenance,

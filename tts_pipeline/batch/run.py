@@ -26,7 +26,8 @@ from tts_pipeline.render import (
     take_store,
 )
 from tts_pipeline.synthesis.store import TakeStore
-from tts_pipeline.text.document import DOCUMENT_SUFFIXES
+from tts_pipeline.text.sources import DOCUMENT_SUFFIXES
+from tts_pipeline.user_files import is_stdin
 
 EXECUTORS = ("local", "ray")
 
@@ -55,6 +56,10 @@ def render_batch(
         raise SettingsError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if ray_address is not None and executor != "ray":
         raise SettingsError("--ray-address needs --executor ray")
+    if any(is_stdin(Path(source)) for source in sources):
+        raise SettingsError("standard input (-) is one document: render it on its own")
+    if settings.title is not None:
+        raise SettingsError("--title names one document: render it on its own")
     if executor == "ray":
         from tts_pipeline.batch.on_ray import check_ray_settings
 

@@ -2,7 +2,7 @@
 patterns (``lectures/*.txt``, ``archive/**/*.md``; expanded here too, for shells that do not).
 
 A file named on its own is a document whatever its name; a folder or a pattern contributes the
-files the text stage reads (``text.document.DOCUMENT_SUFFIXES``); a folder's walk leaves out
+files the text stage reads (``text.sources.DOCUMENT_SUFFIXES``); a folder's walk leaves out
 hidden files and folders, and the output folder when it lies inside (the files of an earlier run
 are not speeches). A file found twice counts once.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tts_pipeline.text.document import DOCUMENT_SUFFIXES
+from tts_pipeline.text.sources import DOCUMENT_SUFFIXES
 
 _PATTERN_CHARACTERS = frozenset("*?[")
 
