@@ -272,13 +272,15 @@ def _sentence(theme: Theme, rng: random.Random, said: set[str]) -> str:
             return sentence
 
 
-def write_corpus(folder: Path) -> list[Path]:
-    """The nineteen speeches as ``NN-theme.txt`` in ``folder``."""
+def write_corpus(folder: Path, shortest: bool = False) -> list[Path]:
+    """The nineteen speeches as ``NN-theme.txt`` in ``folder`` (``shortest``: each of the least
+    length, 300 characters, for a quick run)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(17)
     said: set[str] = set()
     paths = []
-    for number, (theme, length) in enumerate(zip(THEMES, LENGTHS, strict=True), 1):
+    lengths = [LENGTHS[0]] * len(LENGTHS) if shortest else LENGTHS
+    for number, (theme, length) in enumerate(zip(THEMES, lengths, strict=True), 1):
         path = folder / f"{number:02d}-{theme.name}.txt"
         path.write_text(speech(theme, length, rng, said), encoding="utf-8")
         paths.append(path)

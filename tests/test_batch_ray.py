@@ -72,14 +72,14 @@ def same_files(ray_out: Path, local_out: Path) -> None:
 def test_the_command_line_starts_a_quiet_local_ray(documents: Path, tmp_path: Path) -> None:
     require_ray()
     result = run_cli(
-        "render", documents, "-o", tmp_path / "out", "--executor", "ray", "--jobs", "2",
+        "render", documents / "a.txt", "-o", tmp_path / "out", "--executor", "ray", "--jobs", "2",
         env={**os.environ, "TTS_PIPELINE_CACHE_DIR": str(tmp_path / "takes")},
         timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out" / "batch.json").read_text("utf-8"))
     assert report["executor"] == "ray"
-    assert report["counts"] == {"total": 2, "done": 2, "failed": 0, "skipped": 0}
+    assert report["counts"] == {"total": 1, "done": 1, "failed": 0, "skipped": 0}
     # What the user sees is ours: the batch's line, the summary; nothing of Ray's logging.
     noise = [
         line
