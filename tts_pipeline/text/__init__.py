@@ -1,0 +1,1 @@
+"""Text stages: the document, segmentation, normalization, the narrator's lexicon, proofreading."""
