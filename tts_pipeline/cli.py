@@ -25,6 +25,7 @@ from rich.text import Text
 
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.segment import Plan
+from tts_pipeline.text.lexicon import Lexicon
 from tts_pipeline.voices import VoiceProfile
 
 app = typer.Typer(
@@ -155,6 +156,25 @@ FillOpt = Annotated[
         show_default=False,
     ),
 ]
+LexiconOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--lexicon",
+        metavar="FILE",
+        help="How words are said, a TOML file (repeatable, a later file wins; your user lexicon "
+        'is read first, see `tts-pipeline lexicon`): "GTP" = "GDP", '
+        '"单县" = { pinyin = "shan4 xian4", spoken = "善县" }.',
+        show_default=False,
+    ),
+]
+FixTyposOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fix-typos",
+        help="Say the suggestions of the proofreading (near misses of set phrases, e.g. "
+        "隆庆祝 → 隆重庆祝) instead of the typos; without it they are only listed.",
+    ),
+]
 JobsOpt = Annotated[
     int | None,
     typer.Option(
@@ -175,6 +195,13 @@ def _fills(path: Path | None) -> object | None:
     from tts_pipeline.normalize import load_fills
 
     return load_fills(path)
+
+
+def _lexicon(paths: list[Path] | None) -> Lexicon:
+    """The user lexicon and the --lexicon files, read (and checked) before anything else."""
+    from tts_pipeline.text.lexicon import load_lexicons
+
+    return load_lexicons(paths or [])
 
 
 def _warn(warnings: tuple[str, ...]) -> None:
@@ -206,6 +233,8 @@ def render(
     ] = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    lexicon: LexiconOpt = None,
+    fix_typos: FixTyposOpt = False,
     jobs: JobsOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: Annotated[
@@ -294,6 +323,8 @@ def render(
             voice=profile,
             output_dir=output_dir,
             fills=_fills(fill),
+            lexicon=_lexicon(lexicon),
+            fix_typos=fix_typos,
             jobs=jobs,
             fallback=fallback_profile(fallback, profile) if fallback else None,
             cache_dir=cache_dir,
@@ -335,6 +366,8 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    lexicon: LexiconOpt = None,
+    fix_typos: FixTyposOpt = False,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
     volume: VolumeOpt = None,
@@ -344,11 +377,14 @@ def plan(
     pause_chapter: PauseChapterOpt = None,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders.
+    spoken text side by side (changes highlighted), pauses, placeholders, lexicon entries used
+    and likely typos.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
 
     Example: tts-pipeline plan speech.txt --fill event.toml
+
+    Example: tts-pipeline plan speech.txt --lexicon names.toml --fix-typos
 
     Example: tts-pipeline plan speech.txt --voice yunyang --pause-paragraph 1.2
     """
@@ -364,8 +400,8 @@ def plan(
         }
         profile = _voice_profile(voice, rate, pitch, volume, pauses)
         fills = _fills(fill)
-        the_plan = plan_document(source, profile, fills)
-        _warn(fill_warnings(fills, the_plan))
+        the_plan = plan_document(source, profile, fills, _lexicon(lexicon), fix_typos)
+        _warn(fill_warnings(fills, the_plan) + the_plan.warnings)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -569,6 +605,8 @@ def preview(
     play: Annotated[
         bool, typer.Option("--play", help="Play it (aplay, paplay, afplay, ffplay or mpv).")
     ] = False,
+    lexicon: LexiconOpt = None,
+    fix_typos: FixTyposOpt = False,
     rate: RateOpt = None,
     pitch: PitchOpt = None,
     volume: VolumeOpt = None,
@@ -597,7 +635,14 @@ def preview(
             "chapter": pause_chapter,
         }
         profile = _voice_profile(voice, rate, pitch, volume, pauses)
-        result = make_preview(profile, text=text, source=input_file, output_dir=output_dir)
+        result = make_preview(
+            profile,
+            text=text,
+            source=input_file,
+            output_dir=output_dir,
+            lexicon=_lexicon(lexicon),
+            fix_typos=fix_typos,
+        )
         err.print(Text(f"{profile.name}: {result.text}", style="dim"), soft_wrap=True)
         out.print(f"preview: {result.path}")
         out.print(f"duration: {result.duration:.1f} s")
@@ -637,6 +682,36 @@ def open_page(
         from tts_pipeline.page import open_page as open_in_browser
 
         out.print(open_in_browser(output), markup=False)
+
+    _guarded(run)
+
+
+@app.command("lexicon")
+def lexicon_command(lexicon: LexiconOpt = None) -> None:
+    """Show the lexicon in force: where your user lexicon is, and every entry (with --lexicon
+    FILE, those files on top, checked as plan and render read them).
+
+    Your user lexicon is always read; create it to change how words are said everywhere.
+
+    Example: tts-pipeline lexicon --lexicon names.toml
+    """
+
+    def run() -> None:
+        from tts_pipeline.text.lexicon import user_lexicon_path
+
+        path = user_lexicon_path()
+        the_lexicon = _lexicon(lexicon)
+        state = "" if path.is_file() else " (not there yet: create it to use it)"
+        out.print(f"user lexicon: {path}{state}", markup=False)
+        for source in the_lexicon.sources:
+            out.print(f"read: {source}", markup=False)
+        for e in the_lexicon.entries:
+            said = [f"pinyin {' '.join(e.pinyin)}"] if e.pinyin else []
+            said += [f"spoken {e.spoken!r}"] if e.spoken is not None else []
+            said += ["whole word"] if e.whole_word else []
+            said += [f"engines {', '.join(e.engines)}"] if e.engines else []
+            out.print(f"  {e.text}  {'; '.join(said)}  ({e.source})", markup=False)
+        out.print(f"{len(the_lexicon.entries)} entries", markup=False)
 
     _guarded(run)
 
@@ -688,6 +763,23 @@ def _print_plan(the_plan: Plan) -> None:
         out.print(Text("Placeholders (fill them with --fill FILE):", style="bold yellow"))
         for p in the_plan.placeholders:
             out.print(f"  {p.utterance}  {p.text} → {p.spoken}")
+    if the_plan.lexicon:
+        out.print()
+        out.print(Text("Lexicon (how these words are said):", style="bold"))
+        for h in the_plan.lexicon:
+            how = "read as written: the engine takes no pinyin" if h.kind == "unsupported" else ""
+            out.print(f"  {h.utterance}  {h.text} → {how or h.spoken}")
+    if the_plan.typos:
+        out.print()
+        fixed = all(t.fixed for t in the_plan.typos)
+        heading = (
+            "Typos (fixed, --fix-typos):"
+            if fixed
+            else "Possible typos (--fix-typos says the suggestions):"
+        )
+        out.print(Text(heading, style="bold yellow"))
+        for t in the_plan.typos:
+            out.print(f"  {t.utterance}  {t.text} → {t.suggestion}")
     if the_plan.removed:
         out.print()
         out.print(Text("Removed (not read aloud):", style="bold"))

@@ -25,8 +25,15 @@ from tts_pipeline.engines import Engine, Take, default_jobs, engine_for
 from tts_pipeline.errors import InputError
 from tts_pipeline.export import Tags
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS
-from tts_pipeline.render import TakeStore, effective_loudness, ensure_writable_dir, synthesize_plan
+from tts_pipeline.render import (
+    TakeStore,
+    effective_loudness,
+    ensure_writable_dir,
+    respelling_for,
+    synthesize_plan,
+)
 from tts_pipeline.segment import Plan, build_plan
+from tts_pipeline.text.lexicon import Lexicon
 from tts_pipeline.voices import VoiceProfile
 
 MAX_SAMPLE_CHARS = 300  # a preview is a sentence or two, not a chapter
@@ -89,14 +96,16 @@ def _shorten(text: str, limit: int) -> str:
     return head[: ends[-1]] if ends else head
 
 
-def preview_plan(sample: str, voice: VoiceProfile) -> Plan:
-    """A one-utterance plan (normalized like a render's) with no pause after it."""
+def preview_plan(
+    sample: str, voice: VoiceProfile, lexicon: Lexicon | None = None, fix_typos: bool = False
+) -> Plan:
+    """A one-utterance plan (respelled and normalized like a render's), no pause after it."""
     document = Document(
         title=sample,
         chapters=(Chapter(title=voice.display_name, paragraphs=(), kind="opening"),),
         language=voice.language,
     )
-    plan = build_plan(document, voice.pauses)
+    plan = build_plan(document, voice.pauses, respelling=respelling_for(voice, lexicon, fix_typos))
     chapters = tuple(
         replace(chapter, utterances=tuple(replace(u, pause_after=0.0) for u in chapter.utterances))
         for chapter in plan.chapters
@@ -117,10 +126,12 @@ def preview(
     output_dir: Path = Path("output"),
     engine: Engine | None = None,
     store: TakeStore | None = None,
+    lexicon: Lexicon | None = None,
+    fix_typos: bool = False,
 ) -> PreviewResult:
     """Synthesize the sample and write ``output_dir/preview-<voice>.wav`` (atomically)."""
     sample = sample_text(voice, text, source)
-    plan = preview_plan(sample, voice)
+    plan = preview_plan(sample, voice, lexicon, fix_typos)
     engine = engine or engine_for(voice)
     engine.check(voice)
     ensure_writable_dir(output_dir)

@@ -15,11 +15,20 @@ from typing import Any, Protocol
 from tts_pipeline import containers, export, page, produce, subtitles
 from tts_pipeline.cache import TakeCache
 from tts_pipeline.document import Document, load_document
-from tts_pipeline.engines import Engine, SynthesisRequest, Take, default_jobs, engine_for
+from tts_pipeline.engines import (
+    PINYIN_ENGINES,
+    Engine,
+    SynthesisRequest,
+    Take,
+    default_jobs,
+    engine_for,
+)
 from tts_pipeline.errors import EngineUnavailable, PipelineError, SynthesisError
 from tts_pipeline.loudness import DEFAULT_TARGET_LUFS, DEFAULT_TRUE_PEAK_DBTP, parse_target
 from tts_pipeline.normalize.fills import as_fill_map
 from tts_pipeline.segment import Plan, build_plan
+from tts_pipeline.text.lexicon import Lexicon, Pronunciation
+from tts_pipeline.text.respell import Respelling
 from tts_pipeline.voices import VoiceProfile
 
 
@@ -136,6 +145,8 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
+    lexicon: Lexicon | None = None  # --lexicon files (and the user lexicon), read already
+    fix_typos: bool = False  # speak the proofreading's suggestions instead of the typos
     cover_image: containers.Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -164,12 +175,18 @@ class RenderResult:
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
 
 
-def take_key(engine_identity: str, spoken: str) -> str:
-    """Content address of a take: everything that shapes its sound, nothing else."""
+def take_key(
+    engine_identity: str, spoken: str, pronunciations: tuple[Pronunciation, ...] = ()
+) -> str:
+    """Content address of a take: everything that shapes its sound, nothing else (the
+    lexicon's readings only where they occur in ``spoken`` and the engine takes them)."""
     digest = hashlib.sha256()
     digest.update(engine_identity.encode("utf-8"))
     digest.update(b"\x00")
     digest.update(spoken.encode("utf-8"))
+    for p in pronunciations:  # none: the key is what it was before lexicons existed
+        word = "|word" if p.whole_word else ""
+        digest.update(f"\x00{p.text}={' '.join(p.pinyin)}{word}".encode())
     return digest.hexdigest()
 
 
@@ -187,15 +204,48 @@ def fill_warnings(fills: Any | None, plan: Plan) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def plan_document(path: Path, voice: VoiceProfile, fills: Any | None = None) -> Plan:
+def typo_warnings(plan: Plan) -> tuple[str, ...]:
+    """Every typo flag: where, and what the narrator would say."""
+    return tuple(
+        f"{t.utterance}: {t.text!r} spoken as {t.suggestion!r} (--fix-typos)"
+        if t.fixed
+        else f"{t.utterance}: {t.text!r} looks like a typo of {t.suggestion!r}; "
+        "--fix-typos says the suggestion"
+        for t in plan.typos
+    )
+
+
+def plan_document(
+    path: Path,
+    voice: VoiceProfile,
+    fills: Any | None = None,
+    lexicon: Lexicon | None = None,
+    fix_typos: bool = False,
+) -> Plan:
     document: Document = load_document(path)
-    return build_plan(document, voice.pauses, fills)
+    return build_plan(
+        document, voice.pauses, fills, respelling=respelling_for(voice, lexicon, fix_typos)
+    )
+
+
+def respelling_for(
+    voice: VoiceProfile, lexicon: Lexicon | None = None, fix_typos: bool = False
+) -> Respelling:
+    """How the plan respells its text for ``voice``'s engine."""
+    return Respelling(
+        lexicon=lexicon or Lexicon(),
+        engine=voice.engine,
+        pinyin=voice.engine in PINYIN_ENGINES,
+        fix_typos=fix_typos,
+    )
 
 
 def plan_keys(plan: Plan, engine: Engine, voice: VoiceProfile) -> list[str]:
     """The take key of every utterance, in plan order."""
     identity = engine.identity(voice)
-    return [take_key(identity, u.spoken) for u in plan.utterances]
+    if engine.name not in PINYIN_ENGINES:
+        return [take_key(identity, u.spoken) for u in plan.utterances]
+    return [take_key(identity, u.spoken, u.pronunciations) for u in plan.utterances]
 
 
 def missing_requests(
@@ -214,7 +264,8 @@ def missing_requests(
         if key in missing:
             continue
         if store.get(key) is None:
-            missing[key] = SynthesisRequest(index=i, text=utterances[i].spoken)
+            u = utterances[i]
+            missing[key] = SynthesisRequest(i, u.spoken, u.pronunciations)
         elif found is not None:
             found(key)
     return missing
@@ -357,7 +408,7 @@ def render(
         store = TakeCache(settings.cache_dir) if settings.use_cache else MemoryStore()
     voice = settings.voice
     progress.stage("Reading and planning")
-    plan = plan_document(source, voice, settings.fills)
+    plan = plan_document(source, voice, settings.fills, settings.lexicon, settings.fix_typos)
     engine = engine or engine_for(voice)
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
@@ -465,7 +516,7 @@ def render(
         else None,
         fallback_ids=synthesis.fallback_ids,
         fallback_reason=str(synthesis.failure) if synthesis.fallback_ids else None,
-        warnings=fill_warnings(settings.fills, plan),
+        warnings=fill_warnings(settings.fills, plan) + plan.warnings + typo_warnings(plan),
     )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from tts_pipeline.document import Document
 from tts_pipeline.normalize import PlaceholderHit, normalize_all
+from tts_pipeline.text.lexicon import Pronunciation
+from tts_pipeline.text.respell import Respelling, pronounce, respell, unsupported_warnings
 from tts_pipeline.voices import Pauses
 
 # Utterances longer than this (characters) are split at sentence ends. Well under edge-tts's
@@ -32,6 +34,8 @@ class Utterance:
     chapter: int
     paragraph: int  # index within the chapter; -1 for the document title
     kind: str = "body"  # "title" | "heading" | "body"
+    # The lexicon's readings that occur in ``spoken`` (engines that take pinyin use them).
+    pronunciations: tuple[Pronunciation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,31 @@ class PlannedPlaceholder:
 
 
 @dataclass(frozen=True)
+class PlannedLexiconHit:
+    text: str
+    spoken: str
+    utterance: str
+    kind: str  # text.respell: replaced | homophone | pinyin | unsupported
+
+
+@dataclass(frozen=True)
+class PlannedTypo:
+    text: str
+    suggestion: str
+    utterance: str
+    fixed: bool  # --fix-typos: the suggestion is spoken
+
+
+@dataclass(frozen=True)
 class Plan:
     title: str
     language: str
     chapters: tuple[PlanChapter, ...]
     removed: tuple[str, ...] = field(default=())
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
+    lexicon: tuple[PlannedLexiconHit, ...] = field(default=())
+    typos: tuple[PlannedTypo, ...] = field(default=())
+    warnings: tuple[str, ...] = field(default=())  # e.g. pinyin the engine cannot take
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -85,6 +108,13 @@ class Plan:
             "placeholders": [
                 {"text": p.text, "spoken": p.spoken, "utterance": p.utterance}
                 for p in self.placeholders
+            ],
+            "lexicon": [
+                {"text": h.text, "spoken": h.spoken, "utterance": h.utterance} for h in self.lexicon
+            ],
+            "typos": [
+                {"text": t.text, "suggestion": t.suggestion, "utterance": t.utterance}
+                for t in self.typos
             ],
         }
 
@@ -166,10 +196,14 @@ def build_plan(
     pauses: Pauses | None = None,
     fills: Any | None = None,
     limit: int = MAX_UTTERANCE_CHARS,
+    respelling: Respelling | None = None,
 ) -> Plan:
     pauses = pauses or Pauses()
+    respelling = respelling or Respelling()
     drafts = _drafts(document, limit)
-    normalized = normalize_all([d.text for d in drafts], language=document.language, fills=fills)
+    respelled = [respell(d.text, respelling, document.language) for d in drafts]
+    normalized = normalize_all([r.text for r in respelled], language=document.language, fills=fills)
+    pronounced = [pronounce(n.spoken, respelling) for n in normalized]
     gap = {
         "title": pauses.title,
         "sentence": pauses.sentence,
@@ -186,9 +220,20 @@ def build_plan(
             chapter=d.chapter,
             paragraph=d.paragraph,
             kind=d.kind,
+            pronunciations=p[0],
         )
-        for d, n in zip(drafts, normalized, strict=True)
+        for d, n, p in zip(drafts, normalized, pronounced, strict=True)
     ]
+    hits = [
+        (d.id, hit)
+        for d, r, p in zip(drafts, respelled, pronounced, strict=True)
+        for hit in (*r.hits, *p[1])
+    ]
+    typos = tuple(
+        PlannedTypo(t.text, t.suggestion, d.id, respelling.fix_typos)
+        for d, r in zip(drafts, respelled, strict=True)
+        for t in r.typos
+    )
     placeholders = tuple(
         _planned(hit, d.id)
         for d, n in zip(drafts, normalized, strict=True)
@@ -208,6 +253,9 @@ def build_plan(
         chapters=chapters,
         removed=document.removed,
         placeholders=placeholders,
+        lexicon=tuple(PlannedLexiconHit(h.text, h.spoken, uid, h.kind) for uid, h in hits),
+        typos=typos,
+        warnings=unsupported_warnings(respelling.engine, hits),
     )
 
 

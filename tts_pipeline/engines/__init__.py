@@ -20,9 +20,12 @@ __all__ = [
     "engine_for",
     "default_jobs",
     "ENGINE_NAMES",
+    "PINYIN_ENGINES",
 ]
 
 ENGINE_NAMES = ("local-zh", "edge", "espeak")
+# Engines whose front end reads the lexicon's pinyin; the others say a homophone instead.
+PINYIN_ENGINES = frozenset({"local-zh"})
 
 # Utterances synthesized at once when --jobs is not given. Online engines: a modest number of
 # connections (the service is shared and unofficial). Offline engines: None = one per CPU core.

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from tts_pipeline.text.lexicon import Pronunciation
+
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
 
@@ -41,10 +43,12 @@ class Take:
 
 @dataclass(frozen=True)
 class SynthesisRequest:
-    """One utterance to synthesize: its index in the plan and the text to speak."""
+    """One utterance to synthesize: its index in the plan, the text to speak, and the lexicon's
+    readings that occur in it (for engines that take pinyin; the others ignore them)."""
 
     index: int
     text: str
+    pronunciations: tuple[Pronunciation, ...] = ()
 
 
 # Called with (index, take) as each take is finished, in completion order.

@@ -6,7 +6,8 @@ Baker symbols (``sil … sil eos``). All functions are pure and never raise on o
 
 Public API:
 
-* ``text_to_phonemes(text) -> list[str]`` Baker symbols for one chunk of text.
+* ``text_to_phonemes(text, pronunciations=()) -> list[str]`` Baker symbols for one chunk of
+  text (the lexicon's pronunciations read as given).
 * ``pinyin_of(text, sandhi=True) -> list[str]`` toned pinyin of every spoken syllable.
 * ``syllables_of(text, sandhi=True) -> list[Syllable]`` the same with the characters read.
 * ``split_chunks(text, max_units) -> list[Chunk]`` cut long text for the acoustic model.
@@ -16,6 +17,7 @@ Public API:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import cache
 from importlib import metadata
 
@@ -23,6 +25,7 @@ from tts_pipeline.frontend_zh.chunks import MAX_CHUNK_UNITS, Chunk, split_chunks
 from tts_pipeline.frontend_zh.g2p import Syllable, Word, data_path
 from tts_pipeline.frontend_zh.prosody import Phrase, analyze, phrases_to_symbols
 from tts_pipeline.frontend_zh.text import Pause
+from tts_pipeline.text.lexicon import Pronunciation
 
 __all__ = [
     "MAX_CHUNK_UNITS",
@@ -43,12 +46,13 @@ __all__ = [
 FRONTEND_CODE_VERSION = "1"
 
 
-def text_to_phonemes(text: str) -> list[str]:
+def text_to_phonemes(text: str, pronunciations: Sequence[Pronunciation] = ()) -> list[str]:
     """Baker symbols for ``text`` (one sentence or clause is best): ``sil … sil eos``.
+    ``pronunciations`` (the user's lexicon) read their words as given, before anything else.
 
     Returns an empty list when nothing in ``text`` is spoken (punctuation, emoji, empty).
     """
-    return phrases_to_symbols(analyze(text))
+    return phrases_to_symbols(analyze(text, pronunciations=pronunciations))
 
 
 def syllables_of(text: str, *, sandhi: bool = True) -> list[Syllable]:

@@ -27,6 +27,7 @@ from tts_pipeline.frontend_zh.g2p import (
 from tts_pipeline.frontend_zh.sandhi import apply_sandhi
 from tts_pipeline.frontend_zh.symbols import split_tone, to_baker
 from tts_pipeline.frontend_zh.text import Kind, Pause, tokenize
+from tts_pipeline.text.lexicon import Pronunciation
 
 # Particles said as part of the word before them (no prosodic-word break in front).
 CLITICS = frozenset("的了着过们吗呢吧啊呀地得么嘛啦")
@@ -62,8 +63,14 @@ def latin_word(text: str) -> Word:
     return Word(text, syllables)
 
 
-def analyze(text: str, *, sandhi: bool = True, overrides: Overrides | None = None) -> list[Phrase]:
-    """Split text into phrases of words with their readings."""
+def analyze(
+    text: str,
+    *,
+    sandhi: bool = True,
+    overrides: Overrides | None = None,
+    pronunciations: Sequence[Pronunciation] = (),
+) -> list[Phrase]:
+    """Split text into phrases of words with their readings (``pronunciations`` first)."""
     table = overrides if overrides is not None else default_overrides()
     phrases: list[Phrase] = []
     words: list[Word] = []
@@ -87,7 +94,7 @@ def analyze(text: str, *, sandhi: bool = True, overrides: Overrides | None = Non
                 close()
             continue
         if token.kind is Kind.HAN:
-            words.extend(han_words(token.text, table))
+            words.extend(han_words(token.text, table, pronunciations))
         else:
             words.append(latin_word(token.text))
     if words:
