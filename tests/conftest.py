@@ -10,6 +10,7 @@ from edge_tts.drm import DRM
 
 from tests.fake_edge import FakeEdgeService, clear_proxies
 from tts_pipeline.engines.edge_endpoint import ENV_VAR
+from tts_pipeline.text.lexicon import USER_LEXICON_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -36,6 +37,16 @@ def isolated_cache(
     root = tmp_path_factory.mktemp("take-cache")
     monkeypatch.setenv("TTS_PIPELINE_CACHE_DIR", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_lexicon(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Tests never read the user's real lexicon (it is read by every plan): none is there."""
+    path = tmp_path_factory.mktemp("user-lexicon") / "lexicon.toml"
+    monkeypatch.setenv(USER_LEXICON_ENV, str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)
