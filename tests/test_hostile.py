@@ -105,6 +105,47 @@ ROWS: list[Hostile] = [
         ("render", "{speech}", "--rate", "10%", "-o", "{out}"),
         message=r"^error: rate must look like \+10% or -5%",
     ),
+    # issue 16: lexicons
+    Hostile(
+        "lexicon that is not TOML",
+        ("render", "{speech}", "--lexicon", "{tmp}/bad.toml", "-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml is not valid TOML: .*line 2.*\"GTP\" \"GDP\"$",
+        prepare=lambda tmp: (tmp / "bad.toml").write_text(
+            '"AI" = "人工智能"\n"GTP" "GDP"\n', encoding="utf-8"
+        ),
+    ),
+    Hostile(
+        "lexicon with bad pinyin",
+        ("render", "{speech}", "--lexicon", "{tmp}/bad.toml", "-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml: entry '单县': 'shan9' is not a pinyin syllable",
+        prepare=lambda tmp: (tmp / "bad.toml").write_text(
+            '"单县" = { pinyin = "shan9 xian4" }\n', encoding="utf-8"
+        ),
+    ),
+    Hostile(
+        "lexicon with an empty key",
+        ("render", "{speech}", "--lexicon", "{tmp}/ok.toml", "--lexicon", "{tmp}/bad.toml")
+        + ("-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml: an entry has an empty written form",
+        prepare=lambda tmp: [
+            (tmp / "ok.toml").write_text('"GTP" = "GDP"\n', encoding="utf-8"),
+            (tmp / "bad.toml").write_text('"" = "什么"\n', encoding="utf-8"),
+        ],
+    ),
+    Hostile(
+        "missing lexicon file",
+        ("plan", "{speech}", "--lexicon", "{tmp}/nope.toml"),
+        message=r"^error: cannot read lexicon file .*nope\.toml: No such file",
+    ),
+    Hostile(
+        "malformed user lexicon",
+        ("render", "{speech}", "-o", "{out}"),
+        message=r"^error: lexicon file .*user\.toml: entry '单县': 2 character\(s\) but 1 pinyin",
+        prepare=lambda tmp: (tmp / "user.toml").write_text(
+            '"单县" = { pinyin = "shan4" }\n', encoding="utf-8"
+        ),
+        env={"TTS_PIPELINE_LEXICON": "user.toml"},
+    ),
 ]
 
 
