@@ -27,7 +27,7 @@ def plan_json() -> dict:
 
 
 def test_shape(plan_json: dict) -> None:
-    assert set(plan_json) == {"title", "chapters", "removed", "placeholders"}
+    assert set(plan_json) == {"title", "chapters", "removed", "placeholders", "lexicon", "typos"}
     assert isinstance(plan_json["title"], str)
     for chapter in plan_json["chapters"]:
         assert set(chapter) == {"title", "utterances"}

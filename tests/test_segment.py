@@ -73,6 +73,6 @@ def test_split_paragraph_gets_sentence_pauses() -> None:
 def test_plan_json_shape() -> None:
     plan = build_plan(parse("T\nOne.\n"))
     data = plan.to_json()
-    assert set(data) == {"title", "chapters", "removed", "placeholders"}
+    assert set(data) == {"title", "chapters", "removed", "placeholders", "lexicon", "typos"}
     utterance = data["chapters"][0]["utterances"][0]
     assert set(utterance) == {"id", "text", "spoken", "pause_after"}
