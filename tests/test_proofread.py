@@ -184,3 +184,14 @@ def test_the_table_indexes_every_phrase() -> None:
         candidates, exact = table.scan(text)
         assert (3, 3 + len(phrase)) in exact, phrase
         assert all(text[c.start : c.end] != phrase for c in candidates)
+
+
+def test_character_readings_agree_with_pypinyin() -> None:
+    from pypinyin.constants import PINYIN_DICT
+    from pypinyin.contrib.tone_convert import to_normal
+
+    from tts_pipeline.text.proofread import _readings
+
+    for code, marked in list(PINYIN_DICT.items())[::40]:
+        expected = {to_normal(r).replace("ü", "v") for r in marked.split(",")}
+        assert _readings(chr(code)) == expected, chr(code)

@@ -24,14 +24,16 @@ other, so 不忘初心，牢记使命 is the phrase 不忘初心、牢记使命 
 Finding candidates is fast: each phrase is indexed by the first two characters of its halves,
 and a one-character edit leaves one half intact, so one scan of the text finds every half and
 checks the other half beside it. The dictionary (a sorted word list searched by bisection) and
-the character readings (pypinyin's table, loaded only if needed) are asked about candidates only.
+the character readings (pypinyin's table, read only if needed) are asked about candidates only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -317,14 +319,31 @@ def _makes_word(text: str, c: _Candidate, words: Dictionary) -> bool:
 
 @cache
 def _homophones(a: str, b: str) -> bool:
-    """Whether two characters share a reading (tones aside), by pypinyin's character table."""
-    from pypinyin.constants import PINYIN_DICT
-    from pypinyin.contrib.tone_convert import to_normal
+    """Whether two characters share a reading (tones aside)."""
+    return bool(a and b and _readings(a) & _readings(b))
 
-    def readings(char: str) -> set[str]:
-        return {to_normal(r) for r in PINYIN_DICT.get(ord(char), "").split(",") if r}
 
-    return bool(a and b and readings(a) & readings(b))
+@cache
+def _readings(char: str) -> frozenset[str]:
+    """A character's readings without tones (ü as v), from pypinyin's character table."""
+    marked = _reading_table().get(str(ord(char)), "")
+    plain = unicodedata.normalize("NFD", marked).replace("u\u0308", "v").replace("ü", "v")
+    return frozenset(
+        "".join(ch for ch in r if not unicodedata.combining(ch)) for r in plain.split(",") if r
+    )
+
+
+@cache
+def _reading_table() -> dict[str, str]:
+    """pypinyin's character readings (code point → "zhōng,zhòng"), read from its data file:
+    importing pypinyin also loads its phrase dictionary, which takes ten times as long."""
+    spec = importlib.util.find_spec("pypinyin")
+    if spec is None or spec.origin is None:  # pragma: no cover - pypinyin is a dependency
+        return {}
+    table: dict[str, str] = json.loads(
+        (Path(spec.origin).parent / "pinyin_dict.json").read_text(encoding="utf-8")
+    )
+    return table
 
 
 def _closed(phrase: str, words: Dictionary) -> bool:
