@@ -189,3 +189,16 @@ def test_plan_json_keeps_its_fields_and_adds_lexicon_and_typos(tmp_path: Path) -
     assert list(data["chapters"][0]["utterances"][0]) == ["id", "text", "spoken", "pause_after"]
     assert data["lexicon"][0] == {"text": "GTP", "spoken": "GDP", "utterance": "c01-p002"}
     assert data["typos"] == []
+
+
+def test_preview_respells_its_sample_too(tmp_path: Path) -> None:
+    from tts_pipeline.preview import preview_plan
+
+    lexicon = load_lexicons([write(tmp_path, "lex.toml", READING_AND_REPLACEMENT)])
+    plan = preview_plan("单县的GTP隆庆祝", load_profile(None), lexicon, fix_typos=True)
+    (utterance,) = plan.utterances
+    assert utterance.spoken == "单县的GDP隆重庆祝"
+    assert utterance.pronunciations == (Pronunciation("单县", ("shan4", "xian4")),)
+
+
+READING_AND_REPLACEMENT = '"单县" = { pinyin = "shan4 xian4" }\n"GTP" = "GDP"\n'

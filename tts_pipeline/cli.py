@@ -36,7 +36,8 @@ app = typer.Typer(
         "  tts-pipeline render speech.txt            # → output/speech.m4b (offline voice)\n\n"
         "  tts-pipeline plan speech.txt              # proofread what will be spoken\n\n"
         "  tts-pipeline voices                       # the voice presets; then: preview\n\n"
-        "  tts-pipeline plan speech.txt --json       # the plan as JSON"
+        "  tts-pipeline plan speech.txt --json       # the plan as JSON\n\n"
+        "  tts-pipeline lexicon                      # how you want words said (--lexicon FILE)"
     ),
     no_args_is_help=True,
     add_completion=False,
