@@ -3,7 +3,7 @@
     uv run python bench/proofread_speed.py [INPUT]
 
 Printed apart: loading the phrase table, opening the segmenter's word list (built once from
-jieba's dictionary file and kept in the cache folder; "built" when it was not there yet), and
+jieba's dictionary file and kept in the user cache folder; "built" when it was not there yet), and
 the first call (which may load pypinyin's character readings). Target: the reference in
 milliseconds, a small part of the plan stage.
 """
@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import platformdirs
 from common import REFERENCE, load_average
 
-from tts_pipeline.cache import default_cache_dir
 from tts_pipeline.text.proofread import default_table, find_typos, segmenter_dictionary
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("input", nargs="?", type=Path, default=REFERENCE)
     args = parser.parse_args()
     texts = paragraphs(args.input)
-    kept = list((default_cache_dir() / "segmenter").glob("jieba-words-*"))
+    kept = list((Path(platformdirs.user_cache_dir("tts-pipeline")) / "segmenter").glob("jieba-*"))
     table = timed(default_table)
     words = timed(segmenter_dictionary)
     first = timed(lambda: proofread(texts))

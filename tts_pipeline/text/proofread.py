@@ -40,6 +40,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import platformdirs
+
 # Separators between the parts of a compound phrase; all of them match 、.
 SEPARATORS = "、，,；;"
 _CANONICAL = str.maketrans(dict.fromkeys(SEPARATORS, "、"))
@@ -210,24 +212,25 @@ class Dictionary:
 
 @cache
 def segmenter_dictionary() -> Dictionary:
-    """jieba's main dictionary (the words it segments with), as a sorted word list kept in the
-    cache folder: built once (about a second) from jieba's dictionary file, which is never
-    loaded into jieba here (that takes seconds)."""
+    """jieba's main dictionary (the words it segments with) as a sorted word list, built once
+    (about a second) from jieba's dictionary file and kept in the user cache folder beside, not
+    among, the takes (it depends on the installed jieba only); jieba itself, whose loading
+    takes seconds, is never loaded here."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or spec.origin is None:  # pragma: no cover - jieba is a dependency
         return Dictionary(b"")
     source = Path(spec.origin).parent / "dict.txt"
-    from tts_pipeline.cache import default_cache_dir
-    from tts_pipeline.export import atomic_path
-
     stat = source.stat()
-    kept = default_cache_dir() / "segmenter" / f"jieba-words-{stat.st_size}-{stat.st_mtime_ns}"
+    folder = Path(platformdirs.user_cache_dir("tts-pipeline")) / "segmenter"
+    kept = folder / f"jieba-words-{stat.st_size}-{stat.st_mtime_ns}"
     try:
         return Dictionary(kept.read_bytes())
     except OSError:
         pass
-    lines = source.read_text(encoding="utf-8").splitlines()
-    dictionary = Dictionary.from_words(line.split(" ", 1)[0] for line in lines)
+    words = sorted({line.partition(b" ")[0] for line in source.read_bytes().splitlines()} - {b""})
+    dictionary = Dictionary(b"\n".join(words) + b"\n")
+    from tts_pipeline.export import atomic_path
+
     # Best effort: without it the next run builds it again.
     with contextlib.suppress(OSError), atomic_path(kept) as tmp:
         tmp.write_bytes(dictionary.blob)
