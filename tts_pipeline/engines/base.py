@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-
-from tts_pipeline.text.lexicon import Pronunciation
 
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
@@ -42,6 +40,17 @@ class Take:
 
 
 @dataclass(frozen=True)
+class Pronunciation:
+    """How a word is read, from the user's lexicon: one toned pinyin syllable (``shan4``) per
+    character of ``text``; ``whole_word``: only where ``text`` stands as a word. Engines whose
+    front end takes pinyin read it as given (``registry.PINYIN_ENGINES``)."""
+
+    text: str
+    pinyin: tuple[str, ...]
+    whole_word: bool = False
+
+
+@dataclass(frozen=True)
 class SynthesisRequest:
     """One utterance to synthesize: its index in the plan, the text to speak, and the lexicon's
     readings that occur in it (for engines that take pinyin; the others ignore them)."""
@@ -51,8 +60,13 @@ class SynthesisRequest:
     pronunciations: tuple[Pronunciation, ...] = ()
 
 
-# Called with (index, take) as each take is finished, in completion order.
-TakeCallback = Callable[[int, Take], None]
+@dataclass(frozen=True)
+class Speakability:
+    """What of a text a voice cannot say: ``unspeakable`` holds the runs of text it drops (in
+    order, as they stand in the text); ``silent`` is True when it says nothing of it at all."""
+
+    unspeakable: tuple[str, ...] = ()
+    silent: bool = False
 
 
 @runtime_checkable
@@ -69,6 +83,11 @@ class Engine(Protocol):
 
     def check(self, voice: VoiceProfile) -> None:
         """Fail fast (raise EngineUnavailable / SettingsError) before any synthesis."""
+        ...
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """What of ``text`` (an utterance's spoken text) ``voice`` cannot say. Quick, offline:
+        no model, no network (``plan`` shows it)."""
         ...
 
     def synthesize(

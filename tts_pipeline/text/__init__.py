@@ -1,1 +1,4 @@
-"""Text stages: the document, segmentation, normalization, the narrator's lexicon, proofreading."""
+"""Text stages, all pure: a document read and cleaned, its title and chapters (``document``), its
+paragraphs cut into utterances with pauses (``segment``), written text turned into the words a
+narrator says (``normalize/``), the user's lexicon (``lexicon``), near misses of set phrases
+(``proofread``) and both applied to an utterance's text (``respell``)."""

@@ -22,12 +22,15 @@ Rules:
   or ends with one (the default for such keys: "AI" does not match inside "MAIL"), and must begin
   and end on word boundaries (jieba's segmentation) where it begins or ends with a Chinese
   character (off by default for such keys: set it for a one-character surname such as 单, which
-  must not change 简单).
+  must not change 简单). Finding the forms is the front end's ``occurrences``, so the plan and
+  the offline voice find the same ones.
 * ``engines``: the entry applies only when the voice's engine is listed.
+* ``spoken`` is a word or a name: at most ``MAX_SPOKEN_CHARS`` characters.
 
 Files are read in order and a later entry of the same written form replaces an earlier one; the
-user lexicon (``user_lexicon_path()``) is always read first. A malformed file raises
-SettingsError with one line naming the file and the entry.
+user lexicon (``user_lexicon_path()``) is always read first. Each is a file the user names, read
+as such (``user_files``: a regular file, at most ``MAX_LEXICON_FILE_BYTES``). A malformed file
+raises SettingsError with one line naming the file and the entry.
 """
 
 from __future__ import annotations
@@ -35,31 +38,31 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
 import platformdirs
 
+from tts_pipeline.engines.base import Pronunciation
+from tts_pipeline.engines.local_zh.frontend.occurrences import is_latin
+from tts_pipeline.engines.local_zh.frontend.symbols import to_baker
+from tts_pipeline.engines.local_zh.frontend.text import is_han
+from tts_pipeline.engines.registry import ENGINE_NAMES
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.text.normalize.fills import MAX_FILL_CHARS
+from tts_pipeline.user_files import read_user_file
 
 USER_LEXICON_ENV = "TTS_PIPELINE_LEXICON"
 USER_LEXICON_NAME = "lexicon.toml"
+MAX_LEXICON_FILE_BYTES = 1 << 20  # a lexicon is a list of words, not a dictionary
+# What an entry says instead of a word is a word or a name, like a fill-in (the same bound keeps
+# it, spelled out, within an utterance: text.normalize.fills.MAX_FILL_CHARS).
+MAX_SPOKEN_CHARS = MAX_FILL_CHARS
 SETTINGS = ("spoken", "pinyin", "whole_word", "engines")
 
-_HAN = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_HAN_RUN = re.compile(f"(?:{_HAN.pattern})+")
 _SYLLABLE = re.compile(r"[a-zü:]+[1-5]")
-
-
-@dataclass(frozen=True)
-class Pronunciation:
-    """How the offline voice reads ``text``: one toned pinyin syllable per character."""
-
-    text: str
-    pinyin: tuple[str, ...]
-    whole_word: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,9 @@ def load_lexicons(paths: Iterable[Path], *, user: bool = True) -> Lexicon:
 def load_lexicon(path: Path) -> Lexicon:
     """Read one lexicon file; SettingsError (one line) when it is unreadable or malformed."""
     where = f"lexicon file {path}"
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise SettingsError(f"cannot read {where}: {error.strerror or error}") from None
+    raw = read_user_file(
+        path, what="lexicon file", limit=MAX_LEXICON_FILE_BYTES, error=SettingsError
+    )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -156,8 +158,9 @@ def parse_entry(key: str, value: Any, where: str, source: str = "") -> LexiconEn
     entry = f"{where}: entry {key!r}"
     if key != key.strip() or "\n" in key:
         raise SettingsError(f"{entry}: the written form has surrounding spaces or a line break")
-    default_whole = _latin_edge(key[0]) or _latin_edge(key[-1])
+    default_whole = is_latin(key[0]) or is_latin(key[-1])
     if isinstance(value, str):
+        _check_spoken(value, entry)
         return LexiconEntry(key, spoken=value, whole_word=default_whole, source=source)
     if not isinstance(value, dict):
         raise SettingsError(
@@ -171,6 +174,8 @@ def parse_entry(key: str, value: Any, where: str, source: str = "") -> LexiconEn
     spoken = value.get("spoken")
     if spoken is not None and not isinstance(spoken, str):
         raise SettingsError(f"{entry}: spoken must be text")
+    if spoken is not None:
+        _check_spoken(spoken, entry)
     pinyin = None if "pinyin" not in value else parse_pinyin(key, value["pinyin"], entry)
     if spoken is None and pinyin is None:
         raise SettingsError(f"{entry}: give spoken text, pinyin, or both")
@@ -183,13 +188,19 @@ def parse_entry(key: str, value: Any, where: str, source: str = "") -> LexiconEn
     return LexiconEntry(key, spoken, pinyin, whole_word, engines, source)
 
 
+def _check_spoken(spoken: str, entry: str) -> None:
+    if len(spoken) > MAX_SPOKEN_CHARS:
+        raise SettingsError(
+            f"{entry}: the spoken text is {len(spoken)} characters long; an entry says at most "
+            f"{MAX_SPOKEN_CHARS} (a word, a name)"
+        )
+
+
 def parse_pinyin(key: str, value: Any, entry: str) -> tuple[str, ...]:
     """``"shan4 xian4"`` → ("shan4", "xian4"): one toned syllable per Chinese character."""
-    from tts_pipeline.frontend_zh.symbols import to_baker
-
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(f'{entry}: pinyin must be text such as "shan4 xian4"')
-    if not all(_HAN.fullmatch(ch) for ch in key):
+    if not all(is_han(ch) for ch in key):
         raise SettingsError(
             f"{entry}: pinyin needs a written form of Chinese characters only "
             "(use spoken text for letters and digits)"
@@ -209,8 +220,6 @@ def parse_pinyin(key: str, value: Any, entry: str) -> tuple[str, ...]:
 
 
 def _engines(value: Any, entry: str) -> tuple[str, ...]:
-    from tts_pipeline.engines import ENGINE_NAMES
-
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise SettingsError(f'{entry}: engines must be a list of engine names, e.g. ["edge"]')
     for name in value:
@@ -219,94 +228,3 @@ def _engines(value: Any, entry: str) -> tuple[str, ...]:
                 f"{entry}: unknown engine {name!r} (engines: {', '.join(ENGINE_NAMES)})"
             )
     return tuple(value)
-
-
-# --- finding written forms in text -------------------------------------------------------------
-
-
-class Keyed(Protocol):
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def whole_word(self) -> bool: ...
-
-
-K = TypeVar("K", bound=Keyed)
-
-
-@dataclass(frozen=True)
-class Occurrence(Generic[K]):
-    start: int
-    end: int
-    item: K
-
-
-def find_occurrences(
-    text: str, items: Sequence[K], segment: Callable[[str], list[str]] | None = None
-) -> list[Occurrence[K]]:
-    """Where ``items``' written forms occur in ``text``: leftmost, longest first, no overlaps,
-    whole-word items only where they stand as words (see the module doc). ``segment`` splits a
-    run of Chinese characters into words (default: the offline voice's jieba segmenter)."""
-    by_first: dict[str, list[K]] = {}
-    for item in sorted(items, key=lambda i: -len(i.text)):
-        if item.text:
-            by_first.setdefault(item.text[0], []).append(item)
-    if not by_first:
-        return []
-    boundaries: set[int] | None = None
-    found: list[Occurrence[K]] = []
-    i = 0
-    while i < len(text):
-        for item in by_first.get(text[i], ()):
-            end = i + len(item.text)
-            if not text.startswith(item.text, i):
-                continue
-            if item.whole_word:
-                if not _latin_clear(text, i, end):
-                    continue
-                if _HAN.fullmatch(text[i]) or _HAN.fullmatch(text[end - 1]):
-                    if boundaries is None:
-                        boundaries = word_boundaries(text, segment)
-                    if not _han_clear(text, i, end, boundaries):
-                        continue
-            found.append(Occurrence(i, end, item))
-            i = end
-            break
-        else:
-            i += 1
-    return found
-
-
-def word_boundaries(text: str, segment: Callable[[str], list[str]] | None = None) -> set[int]:
-    """Offsets in ``text`` where a word begins or ends, by segmenting each run of Chinese
-    characters (non-Chinese characters are boundaries anyway)."""
-    if segment is None:
-        from tts_pipeline.frontend_zh.g2p import segment as jieba_segment
-
-        segment = jieba_segment
-    cuts: set[int] = set()
-    for run in _HAN_RUN.finditer(text):
-        offset = run.start()
-        cuts.add(offset)
-        for word in segment(run.group()):
-            offset += len(word)
-            cuts.add(offset)
-    return cuts
-
-
-def _latin_edge(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
-def _latin_clear(text: str, start: int, end: int) -> bool:
-    """A Latin/digit edge must not continue a longer run of letters or digits."""
-    if _latin_edge(text[start]) and start > 0 and _latin_edge(text[start - 1]):
-        return False
-    return not (_latin_edge(text[end - 1]) and end < len(text) and _latin_edge(text[end]))
-
-
-def _han_clear(text: str, start: int, end: int, boundaries: set[int]) -> bool:
-    if _HAN.fullmatch(text[start]) and start not in boundaries:
-        return False
-    return not (_HAN.fullmatch(text[end - 1]) and end not in boundaries)

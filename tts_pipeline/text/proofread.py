@@ -23,16 +23,15 @@ other, so 不忘初心，牢记使命 is the phrase 不忘初心、牢记使命 
 
 Finding candidates is fast: each phrase is indexed by the first two characters of its halves,
 and a one-character edit leaves one half intact, so one scan of the text finds every half and
-checks the other half beside it. The dictionary (a sorted word list searched by bisection) and
-the character readings (pypinyin's table, read only if needed) are asked about candidates only.
+checks the other half beside it. The dictionary (``word_list``: a sorted word list searched by
+bisection) and the character readings (pypinyin's table) are read and asked about candidates
+only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,12 +39,12 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import platformdirs
+from tts_pipeline.engines.local_zh.frontend.text import is_han
+from tts_pipeline.text.word_list import Dictionary, segmenter_dictionary
 
 # Separators between the parts of a compound phrase; all of them match 、.
 SEPARATORS = "、，,；;"
 _CANONICAL = str.maketrans(dict.fromkeys(SEPARATORS, "、"))
-_HAN = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 # An extra one of these inside a phrase is ordinary grammar, not a typo (的伟大复兴).
 PARTICLES = frozenset("的地得了着过和与及并而也都就要把被让将对向在之是为以其所")
 MIN_PHRASE = 4  # Chinese characters; shorter phrases have too many legitimate neighbours
@@ -167,74 +166,13 @@ def _one_edit(written: str, part: str, base: int, offset: int, length: int) -> _
     limit = length - 1 if n < m else length
     inner = [i for i in range(q, p + 1) if 0 < base + i < limit]
     i = inner[0] if inner else p
-    if not _HAN.fullmatch(longer[i]):
+    if not is_han(longer[i]):
         return None
     return _Edit("missing" if n < m else "extra", offset + i, longer[i], bool(inner))
 
 
 def _han2(a: str, b: str) -> bool:
-    return bool(_HAN.fullmatch(a) and _HAN.fullmatch(b))
-
-
-class Dictionary:
-    """A word list sorted by its UTF-8 bytes, one word a line, searched by bisection: asking
-    costs microseconds and loading nothing but reading the file."""
-
-    def __init__(self, blob: bytes) -> None:
-        self._blob = blob
-
-    @classmethod
-    def from_words(cls, words: Iterable[str]) -> Dictionary:
-        ordered = sorted({w.encode("utf-8") for w in words if w and "\n" not in w})
-        return cls(b"\n".join(ordered) + b"\n" if ordered else b"")
-
-    @property
-    def blob(self) -> bytes:
-        return self._blob
-
-    def __contains__(self, word: object) -> bool:
-        if not isinstance(word, str) or not word:
-            return False
-        key, blob = word.encode("utf-8"), self._blob
-        lo, hi = 0, len(blob)  # lo and hi are always the start of a line (or the end)
-        while lo < hi:
-            start = blob.rfind(b"\n", lo, (lo + hi) // 2) + 1 or lo
-            end = blob.find(b"\n", start)
-            line = blob[start:end]
-            if line == key:
-                return True
-            if line < key:
-                lo = end + 1
-            else:
-                hi = start
-        return False
-
-
-@cache
-def segmenter_dictionary() -> Dictionary:
-    """jieba's main dictionary (the words it segments with) as a sorted word list, built once
-    (about a second) from jieba's dictionary file and kept in the user cache folder beside, not
-    among, the takes (it depends on the installed jieba only); jieba itself, whose loading
-    takes seconds, is never loaded here."""
-    spec = importlib.util.find_spec("jieba")
-    if spec is None or spec.origin is None:  # pragma: no cover - jieba is a dependency
-        return Dictionary(b"")
-    source = Path(spec.origin).parent / "dict.txt"
-    stat = source.stat()
-    folder = Path(platformdirs.user_cache_dir("tts-pipeline")) / "segmenter"
-    kept = folder / f"jieba-words-{stat.st_size}-{stat.st_mtime_ns}"
-    try:
-        return Dictionary(kept.read_bytes())
-    except OSError:
-        pass
-    words = sorted({line.partition(b" ")[0] for line in source.read_bytes().splitlines()} - {b""})
-    dictionary = Dictionary(b"\n".join(words) + b"\n")
-    from tts_pipeline.export import atomic_path
-
-    # Best effort: without it the next run builds it again.
-    with contextlib.suppress(OSError), atomic_path(kept) as tmp:
-        tmp.write_bytes(dictionary.blob)
-    return dictionary
+    return is_han(a) and is_han(b)
 
 
 def read_phrases(lines: Iterable[str]) -> list[str]:
@@ -253,7 +191,7 @@ def find_typos(
 ) -> list[TypoFlag]:
     """The likely typos in ``text``, in order (see the module doc); at most one per span."""
     table = table or default_table()
-    words = dictionary or segmenter_dictionary()
+    words = dictionary if dictionary is not None else segmenter_dictionary()
     candidates, exact = table.scan(text)
     flags: list[TypoFlag] = []
     taken: list[tuple[int, int]] = []
@@ -362,7 +300,7 @@ def _word_at(text: str, i: int, words: Dictionary) -> bool:
 
 
 def _all_han(text: str) -> bool:
-    return all(_HAN.fullmatch(ch) for ch in text)
+    return all(is_han(ch) for ch in text)
 
 
 def _apply(text: str, edit: _Edit) -> str:

@@ -9,6 +9,9 @@ fix typos):
 * ``pronounce`` (spoken text, after normalization): the pinyin entries that occur in it, as the
   pronunciations the offline voice's front end reads (and that the take key includes), or, for
   an engine that cannot take them, hits that ``plan`` warns about.
+
+The plan keeps what was found per utterance (``PlannedLexiconHit``, ``PlannedTypo``); render
+warns about both (``lexicon_warnings``, ``typo_warnings``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tts_pipeline.text.lexicon import Lexicon, LexiconEntry, Pronunciation, find_occurrences
+from tts_pipeline.engines.base import Pronunciation
+from tts_pipeline.engines.local_zh.frontend.g2p import segment
+from tts_pipeline.engines.local_zh.frontend.occurrences import find_occurrences
+from tts_pipeline.engines.registry import PINYIN_ENGINES
+from tts_pipeline.text.lexicon import Lexicon, LexiconEntry
 from tts_pipeline.text.proofread import TypoFlag, find_typos, fix_typos
+from tts_pipeline.text.word_list import Dictionary
 
 # How a lexicon entry was used: its written form replaced (a replacement, or a pinyin entry's
 # homophone for an engine without phonemes), read with its pinyin, or left as written because
@@ -33,6 +41,19 @@ class Respelling:
     engine: str = "local-zh"
     pinyin: bool = True  # the engine's front end takes the lexicon's pinyin
     fix_typos: bool = False
+    # The segmenter's word list that proofreading asks (None: made in memory, kept nowhere).
+    words: Dictionary | None = None
+
+    @classmethod
+    def for_engine(
+        cls,
+        engine: str,
+        lexicon: Lexicon | None = None,
+        fix_typos: bool = False,
+        words: Dictionary | None = None,
+    ) -> Respelling:
+        """How a plan for a voice of ``engine`` is respelled."""
+        return cls(lexicon or Lexicon(), engine, engine in PINYIN_ENGINES, fix_typos, words)
 
 
 @dataclass(frozen=True)
@@ -52,16 +73,46 @@ class Respelled:
     hits: tuple[LexiconHit, ...] = ()
 
 
+@dataclass(frozen=True)
+class PlannedLexiconHit:
+    """A lexicon entry used in utterance ``utterance`` (``kind``: how, see LexiconHit)."""
+
+    text: str
+    spoken: str
+    utterance: str
+    kind: str
+
+    def to_json(self) -> dict[str, str]:
+        """As `plan --json` and the manifest list it."""
+        return {"text": self.text, "spoken": self.spoken, "utterance": self.utterance}
+
+
+@dataclass(frozen=True)
+class PlannedTypo:
+    """A likely typo in utterance ``utterance`` and its suggestion; ``fixed``: the suggestion
+    is spoken (``--fix-typos``)."""
+
+    text: str
+    suggestion: str
+    utterance: str
+    fixed: bool
+
+    def to_json(self) -> dict[str, str]:
+        """As `plan --json` and the manifest list it."""
+        return {"text": self.text, "suggestion": self.suggestion, "utterance": self.utterance}
+
+
 def respell(text: str, respelling: Respelling, language: str = "zh-CN") -> Respelled:
     """Proofread ``text``, fix its typos if asked, and apply the replacements."""
-    typos = tuple(find_typos(text)) if language.lower().startswith("zh") else ()
+    chinese = language.lower().startswith("zh")
+    typos = tuple(find_typos(text, dictionary=respelling.words)) if chinese else ()
     if respelling.fix_typos and typos:
         text = fix_typos(text, typos)
     entries = [e for e in _applying(respelling) if _replaces(e, respelling.pinyin)]
     pieces: list[str] = []
     hits: list[LexiconHit] = []
     cursor = 0
-    for found in find_occurrences(text, entries):
+    for found in find_occurrences(text, entries, segment):
         entry = found.item
         spoken = entry.spoken or ""
         pieces += [text[cursor : found.start], spoken]
@@ -80,7 +131,7 @@ def pronounce(
         for e in _applying(respelling)
         if e.pinyin is not None and (respelling.pinyin or e.spoken is None)
     ]
-    found = find_occurrences(spoken, entries)
+    found = find_occurrences(spoken, entries, segment)
     if not respelling.pinyin:
         return (), tuple(LexiconHit(f.item.text, f.item.text, UNSUPPORTED) for f in found)
     hits = tuple(LexiconHit(f.item.text, " ".join(f.item.pinyin or ()), PINYIN) for f in found)
@@ -88,17 +139,28 @@ def pronounce(
     return tuple(p for _, p in sorted(used.items()) if p is not None), hits
 
 
-def unsupported_warnings(engine: str, hits: Iterable[tuple[str, LexiconHit]]) -> tuple[str, ...]:
-    """One warning per pinyin entry the engine cannot honour, naming the utterances."""
+def lexicon_warnings(engine: str, hits: Iterable[PlannedLexiconHit]) -> tuple[str, ...]:
+    """One warning per pinyin entry ``engine`` cannot honour, naming the utterances."""
     where: dict[str, list[str]] = {}
-    for utterance, hit in hits:
+    for hit in hits:
         if hit.kind == UNSUPPORTED:
-            where.setdefault(hit.text, []).append(utterance)
+            where.setdefault(hit.text, []).append(hit.utterance)
     return tuple(
         f"the {engine} engine cannot take pinyin: {text!r} ({', '.join(dict.fromkeys(ids))}) "
         f"is read as written; give the lexicon entry a spoken homophone, e.g. "
         f'"{text}" = {{ pinyin = "…", spoken = "…" }}'
         for text, ids in where.items()
+    )
+
+
+def typo_warnings(typos: Iterable[PlannedTypo]) -> tuple[str, ...]:
+    """Every typo flag: where, and what the narrator says."""
+    return tuple(
+        f"{t.utterance}: {t.text!r} spoken as {t.suggestion!r} (--fix-typos)"
+        if t.fixed
+        else f"{t.utterance}: {t.text!r} looks like a typo of {t.suggestion!r}; "
+        "--fix-typos says the suggestion"
+        for t in typos
     )
 
 
