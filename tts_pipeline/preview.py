@@ -30,7 +30,7 @@ from tts_pipeline.text.lexicon import Lexicon
 from tts_pipeline.text.respell import Respelling
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech
-from tts_pipeline.text.word_list import segmenter_dictionary
+from tts_pipeline.text.word_list import SegmenterWords
 from tts_pipeline.voices import VoiceProfile
 
 MAX_SAMPLE_CHARS = 300  # a preview is a sentence or two, not a chapter
@@ -125,12 +125,14 @@ def preview(
     sample = sample_text(voice, text, source)
     engine = engine or engine_for(voice)
     takes = store if store is not None else TakeCache()
-    words = segmenter_dictionary(takes.words_dir) if isinstance(takes, TakeCache) else None
+    words = SegmenterWords(takes.words_dir) if isinstance(takes, TakeCache) else None
     respelling = Respelling.for_engine(voice.engine, lexicon, fix_typos, words)
     plan = preview_plan(sample, voice, engine, respelling)
     require_speech(plan, voice, "the preview text")
     engine.check(voice)
     ensure_writable(output_dir)
+    if words is not None:
+        words.keep()
     keys, _ = synthesize_plan(plan, engine, voice, takes, default_jobs(voice.engine))
     options = ProgrammeOptions(loudness=voice.loudness_target(DEFAULT_TARGET_LUFS))
     path = preview_file(output_dir, voice.name)

@@ -39,7 +39,7 @@ from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.respell import Respelling, lexicon_warnings, typo_warnings
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
-from tts_pipeline.text.word_list import segmenter_dictionary
+from tts_pipeline.text.word_list import SegmenterWords
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 
@@ -107,10 +107,11 @@ def plan(
     """What will be spoken, without synthesizing: the document read and cleaned, its title and
     chapters, its utterances with the spoken text and the pause after each, what of them the
     voice cannot say (its engine, or ``engine``, tells), the ``lexicon`` entries used and the
-    likely typos (said as suggested with ``fix_typos``). Proofreading keeps the word list it
-    makes once in the take cache (``cache_dir``, default: the user's)."""
+    likely typos (said as suggested with ``fix_typos``). Proofreading reads the word list a
+    render kept in the take cache (``cache_dir``, default: the user's), else makes it; a plan
+    writes nothing."""
     voice = voice or load_profile(None)
-    words = segmenter_dictionary(TakeCache(cache_dir).words_dir)
+    words = SegmenterWords(TakeCache(cache_dir).words_dir)
     respelling = Respelling.for_engine(voice.engine, lexicon, fix_typos, words)
     return _plan(Path(source), voice, fills, engine or engine_for(voice), respelling)
 
@@ -145,7 +146,7 @@ def render(
     voice = settings.voice
     progress.stage("Reading and planning")
     engine = engine or engine_for(voice)
-    words = segmenter_dictionary(store.words_dir) if isinstance(store, TakeCache) else None
+    words = SegmenterWords(store.words_dir) if isinstance(store, TakeCache) else None
     respelling = Respelling.for_engine(voice.engine, settings.lexicon, settings.fix_typos, words)
     speech = _plan(source, voice, settings.fills, engine, respelling)
     require_speech(speech, voice, source.name)
@@ -162,6 +163,8 @@ def render(
         fallback[0].check(fallback[1])
     ensure_writable(settings.output_dir)
     sweep_leftovers(settings.output_dir, store)
+    if words is not None:  # the render writes from here on: the word list may join the takes
+        words.keep()
     layout = OutputLayout(settings.output_dir, source.stem)
     jobs = settings.jobs or default_jobs(voice.engine)
     tags = Tags(

@@ -31,8 +31,8 @@ CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"
 SUFFIX = ".take"
 MEASUREMENTS_DIR = "loudness"  # beside the take folders: what a take's loudness analysis found
-# Also beside them, the segmenter's word list that proofreading asks (text.word_list): made
-# once from jieba's dictionary file, it is not a take, and ``clear`` leaves it.
+# Also beside them, the segmenter's word list that proofreading asks (text.word_list), kept by
+# a render: made from jieba's dictionary file, it is not a take, and ``clear`` leaves it.
 WORDS_DIR = "segmenter"
 
 

@@ -40,7 +40,7 @@ from importlib import resources
 from pathlib import Path
 
 from tts_pipeline.engines.local_zh.frontend.text import is_han
-from tts_pipeline.text.word_list import Dictionary, segmenter_dictionary
+from tts_pipeline.text.word_list import Dictionary, default_words
 
 # Separators between the parts of a compound phrase; all of them match 、.
 SEPARATORS = "、，,；;"
@@ -191,7 +191,7 @@ def find_typos(
 ) -> list[TypoFlag]:
     """The likely typos in ``text``, in order (see the module doc); at most one per span."""
     table = table or default_table()
-    words = dictionary if dictionary is not None else segmenter_dictionary()
+    words = dictionary if dictionary is not None else default_words()
     candidates, exact = table.scan(text)
     flags: list[TypoFlag] = []
     taken: list[tuple[int, int]] = []

@@ -41,7 +41,7 @@ class Respelling:
     engine: str = "local-zh"
     pinyin: bool = True  # the engine's front end takes the lexicon's pinyin
     fix_typos: bool = False
-    # The segmenter's word list that proofreading asks (None: made in memory, kept nowhere).
+    # The segmenter's word list that proofreading asks (None: word_list.default_words()).
     words: Dictionary | None = None
 
     @classmethod

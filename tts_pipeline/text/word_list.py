@@ -3,10 +3,10 @@
 A word list is its words sorted by their UTF-8 bytes, one a line, searched by bisection: asking
 costs microseconds. jieba's dictionary file (about 350,000 lines) becomes one in a fifth of a
 second, more under load: the file is nearly sorted already, and making one bytes object per word
-is what costs. So it is made once per process and, when a folder is given (the take cache's:
-``TakeCache.words_dir``), kept there for the next run, which reads it in milliseconds. The kept
-copy starts with the SHA-256 of its words and is made again when that does not match; its name
-carries the size and time of jieba's file, so another jieba makes another copy. jieba itself,
+is what costs. So it is made once per process and a render keeps it in the take cache
+(``TakeCache.words_dir``) for the next run, which reads it in milliseconds. The kept copy starts
+with the SHA-256 of its words and is made again when that does not match; its name carries the
+size and time of jieba's file, so another jieba makes another copy. jieba itself,
 whose loading takes seconds, is never loaded here.
 """
 
@@ -61,31 +61,53 @@ class Dictionary:
         return False
 
 
-def segmenter_dictionary(folder: Path | None = None) -> Dictionary:
-    """jieba's main dictionary (the words it segments with), kept in ``folder`` if one is given
-    (None: made in memory only); nothing is read before the first question."""
-    return Dictionary(lambda: segmenter_words(folder))
+class SegmenterWords(Dictionary):
+    """jieba's main dictionary (the words it segments with): the copy kept in ``folder`` if
+    there is a whole one, else made in memory; nothing is read before the first question.
+    ``keep`` puts a copy made here into ``folder`` (a render does, once it is sure to write:
+    a plan, or a render that stops at its checks, writes nothing)."""
 
+    def __init__(self, folder: Path | None = None) -> None:
+        super().__init__(self._read_or_make)
+        self.folder = folder
+        self._made = False
 
-def segmenter_words(folder: Path | None) -> bytes:
-    """The sorted word list of jieba's dictionary: the copy kept in ``folder`` if it is whole,
-    else made (once per process) and, best effort, kept there."""
-    source = _jieba_dictionary()
-    if source is None:  # pragma: no cover - jieba is a dependency
-        return b""
-    if folder is None:
+    def _kept(self) -> Path | None:
+        source = _jieba_dictionary()
+        if self.folder is None or source is None:
+            return None
+        stat = source.stat()
+        return self.folder / f"jieba-words-{stat.st_size}-{stat.st_mtime_ns}"
+
+    def _read_or_make(self) -> bytes:
+        kept = self._kept()
+        if kept is not None:
+            with contextlib.suppress(OSError):
+                digest, _, words = kept.read_bytes().partition(b"\n")
+                if hashlib.sha256(words).hexdigest().encode() == digest:
+                    return words
+        source = _jieba_dictionary()
+        if source is None:  # pragma: no cover - jieba is a dependency
+            return b""
+        self._made = True
         return made_from(source)
-    stat = source.stat()
-    kept = folder / f"jieba-words-{stat.st_size}-{stat.st_mtime_ns}"
-    with contextlib.suppress(OSError):
-        digest, _, words = kept.read_bytes().partition(b"\n")
-        if hashlib.sha256(words).hexdigest().encode() == digest:
-            return words
-    words = made_from(source)
-    # Best effort: without it the next run makes it again.
-    with contextlib.suppress(OSError), atomic_path(kept) as tmp:
-        tmp.write_bytes(hashlib.sha256(words).hexdigest().encode() + b"\n" + words)
-    return words
+
+    def keep(self) -> None:
+        """Keep the words in ``folder`` if they were made here (best effort: without the copy
+        the next run makes them again)."""
+        kept = self._kept()
+        if kept is None or not self._made:
+            return
+        words = self.blob
+        with contextlib.suppress(OSError), atomic_path(kept) as tmp:
+            tmp.write_bytes(hashlib.sha256(words).hexdigest().encode() + b"\n" + words)
+        self._made = False
+
+
+@cache
+def default_words() -> SegmenterWords:
+    """The word list made in memory, once per process, for whoever names no folder."""
+    return SegmenterWords()
 
 
 @cache
