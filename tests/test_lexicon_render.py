@@ -98,7 +98,9 @@ def test_a_rerender_synthesizes_only_what_the_lexicon_or_a_fix_touches(
         "suggestion"
     ]
     typo = {"text": "隆庆祝", "suggestion": "隆重庆祝", "utterance": "c01-p002"}
-    assert (manifest(out)["lexicon"], manifest(out)["typos"]) == ([], [typo])
+    flagged, fixed = {**typo, "fixed": False}, {**typo, "fixed": True}
+    assert (manifest(out)["lexicon"], manifest(out)["typos"]) == ([], [flagged])
+    assert manifest(out)["lexicon_files"] == []
     # The word list proofreading asks is kept with the takes, in the folder chosen.
     assert len(list((takes / "segmenter").glob("jieba-words-*"))) == 1
     assert not (isolated_cache / "segmenter").exists()
@@ -114,7 +116,8 @@ def test_a_rerender_synthesizes_only_what_the_lexicon_or_a_fix_touches(
         {"text": "单县", "spoken": "shan4 xian4", "utterance": utterance}
         for utterance in ("c01-title", "c01-p003")
     ]
-    assert (manifest(out)["lexicon"], manifest(out)["typos"]) == (read, [typo])
+    assert (manifest(out)["lexicon"], manifest(out)["typos"]) == (read, [fixed])
+    assert manifest(out)["lexicon_files"] == [lexicon.name]
     said = {u["id"]: u["spoken"] for u in manifest(out)["utterances"]}
     assert said["c01-p002"] == "今天，我们在这里隆重庆祝教师节。"
 

@@ -212,6 +212,9 @@ def render(
         source=source.name,
         voice=voice,
         fallback=synthesis.fallback,
+        lexicon_files=[p.name for p in settings.lexicon.sources]
+        if settings.lexicon is not None
+        else [],
     )
     t_end = time.perf_counter()
     count, used = len(synthesis.keys), synthesis.fallback

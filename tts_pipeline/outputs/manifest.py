@@ -129,7 +129,8 @@ class Manifest:
     placeholders: tuple[PlannedPlaceholder, ...]
     fallback: FallbackUse | None = None
     lexicon: tuple[PlannedLexiconHit, ...] = ()  # the lexicon entries used, as plan shows them
-    typos: tuple[PlannedTypo, ...] = ()  # the likely typos, as plan shows them
+    typos: tuple[PlannedTypo, ...] = ()  # the likely typos, as plan shows them, and if fixed
+    lexicon_files: tuple[str, ...] = ()  # the names of the lexicon files read, in order
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -150,7 +151,8 @@ class Manifest:
             "removed": list(self.removed),
             "placeholders": [asdict(p) for p in self.placeholders],
             "lexicon": [h.to_json() for h in self.lexicon],
-            "typos": [t.to_json() for t in self.typos],
+            "lexicon_files": list(self.lexicon_files),
+            "typos": [{**t.to_json(), "fixed": t.fixed} for t in self.typos],
         }
         if self.fallback is not None:
             data["fallback"] = {
@@ -174,6 +176,7 @@ def build_manifest(
     voice: VoiceProfile,
     tags: Tags,
     fallback: FallbackUse | None = None,
+    lexicon_files: Sequence[str] = (),
 ) -> Manifest:
     """The render's manifest: the plan placed on the programme's timeline."""
     timeline = programme.timeline
@@ -228,6 +231,7 @@ def build_manifest(
         fallback=fallback,
         lexicon=plan.lexicon,
         typos=plan.typos,
+        lexicon_files=tuple(lexicon_files),
     )
 
 

@@ -4,6 +4,7 @@ last, the manifest that lists them all."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def write_sidecars(
     source: str,
     voice: VoiceProfile,
     fallback: FallbackUse | None = None,
+    lexicon_files: Sequence[str] = (),
 ) -> tuple[dict[str, Path], Manifest]:
     """Write every file beside the programme's audio; returns every file of the render (kind →
     path, the audio first) and its manifest."""
@@ -74,6 +76,7 @@ def write_sidecars(
         voice=voice,
         tags=tags,
         fallback=fallback,
+        lexicon_files=lexicon_files,
     )
     if wanted.page:
         paragraphs = {u.id: (u.chapter, u.paragraph) for u in plan.utterances}
