@@ -40,6 +40,7 @@ from tts_pipeline.text.respell import Respelling, lexicon_warnings, typo_warning
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
 from tts_pipeline.text.word_list import SegmenterWords
+from tts_pipeline.user_files import display_name
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 
@@ -66,6 +67,8 @@ class RenderSettings:
     fallback: VoiceProfile | None = None
     lexicon: Lexicon | None = None  # how words are said (text.lexicon.load_lexicons reads it)
     fix_typos: bool = False  # say the proofreading's suggestions instead of the typos
+    title: str | None = None  # the speech's title instead of the one found (--title)
+    keep_all: bool = False  # read every line: no page chrome removed (--keep-all)
     cover_image: Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +95,7 @@ class RenderResult:
     fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
     fallback_reason: str | None = None  # why the engine could not deliver them
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
+    notes: tuple[str, ...] = ()  # what the document's reader skipped, where the title is from
 
 
 def plan(
@@ -103,24 +107,34 @@ def plan(
     lexicon: Lexicon | None = None,
     fix_typos: bool = False,
     cache_dir: Path | None = None,
+    title: str | None = None,
+    keep_all: bool = False,
 ) -> Plan:
-    """What will be spoken, without synthesizing: the document read and cleaned, its title and
-    chapters, its utterances with the spoken text and the pause after each, what of them the
+    """What will be spoken, without synthesizing: the document (any supported format, ``-`` for
+    standard input) read and cleaned of page chrome, its title (``title`` replaces the one found)
+    and chapters, its utterances with the spoken text and the pause after each, what of them the
     voice cannot say (its engine, or ``engine``, tells), the ``lexicon`` entries used and the
-    likely typos (said as suggested with ``fix_typos``). Proofreading reads the word list a
-    render kept in the take cache (``cache_dir``, default: the user's), else makes it; a plan
-    writes nothing."""
+    likely typos (said as suggested with ``fix_typos``). ``keep_all``: remove no line.
+    Proofreading reads the word list a render kept in the take cache (``cache_dir``, default:
+    the user's), else makes it; a plan writes nothing."""
     voice = voice or load_profile(None)
     words = SegmenterWords(TakeCache(cache_dir).words_dir)
     respelling = Respelling.for_engine(voice.engine, lexicon, fix_typos, words)
-    return _plan(Path(source), voice, fills, engine or engine_for(voice), respelling)
+    speaker = engine or engine_for(voice)
+    return _plan(Path(source), voice, fills, speaker, respelling, title, keep_all)
 
 
 def _plan(
-    source: Path, voice: VoiceProfile, fills: Fills | None, engine: Engine, respelling: Respelling
+    source: Path,
+    voice: VoiceProfile,
+    fills: Fills | None,
+    engine: Engine,
+    respelling: Respelling,
+    title: str | None,
+    keep_all: bool,
 ) -> Plan:
     return build_plan(
-        load_document(source),
+        load_document(source, title=title, keep_all=keep_all),
         voice.pauses,
         fills,
         speakability=lambda text: engine.speakability(text, voice),
@@ -136,8 +150,9 @@ def render(
     progress: Progress | None = None,
     engine: Engine | None = None,
 ) -> RenderResult:
-    """Render ``source`` (a text file) to audio and the files beside it. ``store`` holds the
-    takes (default: the take cache), ``engine`` replaces the voice's engine (tests)."""
+    """Render ``source`` (a document in any supported format, or ``-`` for standard input) to
+    audio and the files beside it. ``store`` holds the takes (default: the take cache),
+    ``engine`` replaces the voice's engine (tests)."""
     t0 = time.perf_counter()
     source, settings = Path(source), settings or RenderSettings()
     progress = progress or NoProgress()
@@ -148,8 +163,10 @@ def render(
     engine = engine or engine_for(voice)
     words = SegmenterWords(store.words_dir) if isinstance(store, TakeCache) else None
     respelling = Respelling.for_engine(voice.engine, settings.lexicon, settings.fix_typos, words)
-    speech = _plan(source, voice, settings.fills, engine, respelling)
-    require_speech(speech, voice, source.name)
+    speech = _plan(
+        source, voice, settings.fills, engine, respelling, settings.title, settings.keep_all
+    )
+    require_speech(speech, voice, display_name(source))
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -165,7 +182,7 @@ def render(
     sweep_leftovers(settings.output_dir, store)
     if words is not None:  # the render writes from here on: the word list may join the takes
         words.keep()
-    layout = OutputLayout(settings.output_dir, source.stem)
+    layout = OutputLayout.for_source(settings.output_dir, source, speech.title)
     jobs = settings.jobs or default_jobs(voice.engine)
     tags = Tags(
         title=speech.title,
@@ -209,7 +226,7 @@ def render(
         programme,
         tags,
         Sidecars(subtitles=settings.subtitles, page=settings.page),
-        source=source.name,
+        source=display_name(source),
         voice=voice,
         fallback=synthesis.fallback,
         lexicon_files=[p.name for p in settings.lexicon.sources]
@@ -240,6 +257,7 @@ def render(
         + unspeakable_warnings(speech, voice)
         + lexicon_warnings(voice.engine, speech.lexicon)
         + typo_warnings(speech.typos),
+        notes=speech.notes,
     )
 
 

@@ -13,14 +13,16 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tts_pipeline.cli.console import err, guarded, one_line, out, warn
+from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
 from tts_pipeline.cli.options import (
     CacheDirOpt,
     FillOpt,
     FixTyposOpt,
     InputArg,
+    KeepAllOpt,
     LexiconOpt,
     OutputDirOpt,
+    TitleOpt,
     VoiceOpt,
     VoiceSettings,
     fill_file,
@@ -36,6 +38,8 @@ def render(
     output_dir: OutputDirOpt = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     lexicon: LexiconOpt = None,
     fix_typos: FixTyposOpt = False,
     jobs: Annotated[
@@ -100,6 +104,10 @@ def render(
 
     Example: tts-pipeline render speech.txt -o output/
 
+    Example: tts-pipeline render speech.docx --title "开学典礼致辞"
+
+    Example: cat speech.txt | tts-pipeline render -
+
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
 
     Example: tts-pipeline render speech.txt --fill event.toml
@@ -133,6 +141,8 @@ def render(
             author=author,
             cover=cover,
             page=not no_page,
+            title=title,
+            keep_all=keep_all,
         )
         with RichProgress(err) as progress:
             result = render_speech(source, render_settings, progress=progress)
@@ -151,6 +161,7 @@ def render(
                 soft_wrap=True,
             )
         warn(result.warnings)
+        note(result.notes)
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
@@ -165,16 +176,22 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     lexicon: LexiconOpt = None,
     fix_typos: FixTyposOpt = False,
     *,
     settings: VoiceSettings,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders, the lexicon entries
-    used and likely typos.
+    spoken text side by side (changes highlighted), pauses, placeholders, the lines that are not
+    read aloud with the rule that removed each, the lexicon entries used and likely typos.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
+
+    Example: tts-pipeline plan saved-page.html
+
+    Example: tts-pipeline plan speech.docx --keep-all
 
     Example: tts-pipeline plan speech.txt --fill event.toml
 
@@ -192,12 +209,19 @@ def plan(
         fills = fill_file(fill)
         profile = settings.profile(voice)
         the_plan = plan_speech(
-            source, profile, fills, lexicon=lexicon_files(lexicon), fix_typos=fix_typos
+            source,
+            profile,
+            fills,
+            lexicon=lexicon_files(lexicon),
+            fix_typos=fix_typos,
+            title=title,
+            keep_all=keep_all,
         )
         warn(
             fill_warnings(fills, [u.text for u in the_plan.utterances])
             + lexicon_warnings(profile.engine, the_plan.lexicon)
         )
+        note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -220,7 +244,11 @@ def preview(
     input_file: Annotated[
         Path | None,
         typer.Option(
-            "--input", "-i", help="Speak the first paragraph of this text file.", show_default=False
+            "--input",
+            "-i",
+            help="Speak the first paragraph of this document (any format render reads, or - "
+            "for standard input).",
+            show_default=False,
         ),
     ] = None,
     output_dir: OutputDirOpt = Path("output"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tts_pipeline.engines.base import Pronunciation, Speakability
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.text.document import Document
 from tts_pipeline.text.normalize import DocumentNormalizer, PlaceholderHit
 from tts_pipeline.text.pieces import (
@@ -77,11 +78,12 @@ class Plan:
     title: str
     language: str
     chapters: tuple[PlanChapter, ...]
-    removed: tuple[str, ...] = field(default=())
+    removed: tuple[RemovedLine, ...] = field(default=())  # not read aloud, each with its rule
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
     unspeakable: tuple[UnspeakableText, ...] = field(default=())
     lexicon: tuple[PlannedLexiconHit, ...] = field(default=())  # every lexicon entry used
     typos: tuple[PlannedTypo, ...] = field(default=())  # every likely typo
+    notes: tuple[str, ...] = field(default=())  # what the reader skipped, where the title is from
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -112,7 +114,7 @@ class Plan:
                 }
                 for c in self.chapters
             ],
-            "removed": list(self.removed),
+            "removed": [{"text": line.text, "rule": line.rule} for line in self.removed],
             "placeholders": [
                 {"text": p.text, "spoken": p.spoken, "utterance": p.utterance}
                 for p in self.placeholders
@@ -139,7 +141,9 @@ class _Draft:
 def _drafts(
     document: Document, limit: int, normalizer: DocumentNormalizer, respeller: Respeller
 ) -> list[_Draft]:
-    items = [("c01-title", 0, -1, "title", document.title, "title")]
+    items = (
+        [("c01-title", 0, -1, "title", document.title, "title")] if document.title_spoken else []
+    )
     for ci, chapter in enumerate(document.chapters):
         entries: list[tuple[int, str, str]] = []  # (paragraph, kind, text)
         if chapter.heading:
@@ -234,6 +238,7 @@ def build_plan(
         unspeakable=_unspeakable(utterances, speakability) if speakability else (),
         lexicon=lexicon,
         typos=typos,
+        notes=document.notes,
     )
 
 
