@@ -1,6 +1,7 @@
 """Does the working tree render the reference speech exactly as a given commit does?
 
     uv run python bench/same_render.py [COMMIT] [--input FILE] [--keep] [--new-field NAME …]
+                                       [--new-manifest-field NAME …]
 
 COMMIT (default 9ee4a16, the commit before the code was laid out as the pipeline's stages; since
 issue 13's fixes, whose plan --json has an ``unspeakable`` field, compare against 1834fa8 or
@@ -20,6 +21,8 @@ and with the working tree, each in a process of its own with an empty take cache
 ``--new-field NAME`` (repeatable) names a top-level field that the working tree adds to both
 ``plan --json`` and the manifest (a feature's new field, e.g. ``lexicon``): it must be absent from
 the baseline's, its value on the working side is printed, and the rest is compared as above.
+``--new-manifest-field NAME`` is the same for a field the working tree adds to the manifest only
+(e.g. ``lexicon_files``, the lexicon files a render read).
 
 Prints what matched and exits 1 on any difference (2 if a render itself failed).
 """
@@ -135,7 +138,12 @@ def digest(data: bytes) -> str:
 
 
 def compare(
-    base: Side, work: Side, plans: tuple[str, str], stem: str, new_fields: tuple[str, ...] = ()
+    base: Side,
+    work: Side,
+    plans: tuple[str, str],
+    stem: str,
+    new_fields: tuple[str, ...] = (),
+    manifest_fields: tuple[str, ...] = (),
 ) -> list[str]:
     """What differs (empty: the same render); prints what matched."""
     problems: list[str] = []
@@ -145,9 +153,11 @@ def compare(
         if not ok:
             problems.append(what)
 
-    def set_aside(what: str, data: tuple[dict[str, Any], dict[str, Any]]) -> None:
-        """The working side's new fields, taken out (the baseline must not have them)."""
-        for name in new_fields:
+    def set_aside(
+        what: str, data: tuple[dict[str, Any], dict[str, Any]], fields: tuple[str, ...]
+    ) -> None:
+        """The working side's new ``fields``, taken out (the baseline must not have them)."""
+        for name in fields:
             check(name not in data[0], f"{what} {name}", "absent from the baseline")
             if name in data[1]:
                 shown = json.dumps(data[1].pop(name), ensure_ascii=False)
@@ -157,7 +167,7 @@ def compare(
 
     if new_fields:
         parsed = (json.loads(plans[0]), json.loads(plans[1]))
-        set_aside("plan --json", parsed)
+        set_aside("plan --json", parsed, new_fields)
         plans = (
             json.dumps(parsed[0], ensure_ascii=False),
             json.dumps(parsed[1], ensure_ascii=False),
@@ -175,7 +185,7 @@ def compare(
     )
     manifest_name = f"{stem}.manifest.json"
     manifests = [json.loads((s.out / manifest_name).read_text("utf-8")) for s in (base, work)]
-    set_aside("manifest", (manifests[0], manifests[1]))
+    set_aside("manifest", (manifests[0], manifests[1]), new_fields + manifest_fields)
     for path in VARYING:
         values = [without(m, path) for m in manifests]
         label = ".".join(path)
@@ -217,6 +227,13 @@ def main() -> None:
         metavar="NAME",
         help="a top-level field the working tree adds to plan --json and the manifest (repeatable)",
     )
+    parser.add_argument(
+        "--new-manifest-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a top-level field the working tree adds to the manifest only (repeatable)",
+    )
     args = parser.parse_args()
     source = args.input.resolve()
     commit = subprocess.run(
@@ -246,7 +263,14 @@ def main() -> None:
         base_plan, base_wall = render(base, source, scratch)
         work_plan, work_wall = render(work, source, scratch)
         print(f"renders: baseline {base_wall:.1f} s, working tree {work_wall:.1f} s (cold caches)")
-        problems = compare(base, work, (base_plan, work_plan), source.stem, tuple(args.new_field))
+        problems = compare(
+            base,
+            work,
+            (base_plan, work_plan),
+            source.stem,
+            tuple(args.new_field),
+            tuple(args.new_manifest_field),
+        )
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)])
         if args.keep:
