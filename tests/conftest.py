@@ -34,7 +34,7 @@ def sample_text(sample_path: Path) -> str:
 def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The per-test isolation below comes after module-scoped fixtures have run (a plan or a
     render shared by a module's tests): they, too, never touch the user's take cache (where a
-    plan keeps the segmenter's word list) or read the user's lexicon."""
+    render keeps the segmenter's word list) or read the user's lexicon."""
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("session-take-cache")))
         lexicon = tmp_path_factory.mktemp("session-user-lexicon") / "lexicon.toml"
