@@ -71,6 +71,9 @@ class Plan:
     removed: tuple[str, ...] = field(default=())
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
     unspeakable: tuple[UnspeakableText, ...] = field(default=())
+    # The chapter numbers (1-based) chosen with --chapters; None: every chapter. The chapters
+    # not chosen are kept (numbering and ids stay the document's) without utterances.
+    selected: tuple[int, ...] | None = None
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -84,7 +87,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The `plan --json` shape (stable; documented in the README)."""
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "chapters": [
                 {
@@ -111,6 +114,9 @@ class Plan:
                 for x in self.unspeakable
             ],
         }
+        if self.selected is not None:
+            data["selected_chapters"] = list(self.selected)
+        return data
 
 
 def split_long(text: str, limit: int = MAX_UTTERANCE_CHARS) -> list[str]:
