@@ -63,10 +63,24 @@ class ProductionSettings:
         found = {kind: getattr(self, kind) for kind in SOUND_KINDS}
         return {kind: path for kind, path in found.items() if path is not None}
 
-    def with_overrides(self, **given: Path | float | None) -> ProductionSettings:
+    def with_overrides(
+        self,
+        *,
+        intro: Path | None = None,
+        outro: Path | None = None,
+        chapter_sound: Path | None = None,
+        music: Path | None = None,
+        music_level: float | None = None,
+    ) -> ProductionSettings:
         """These settings with the values given (not None) in their place."""
-        changes = {key: value for key, value in given.items() if value is not None}
-        return replace(self, **changes) if changes else self
+        return replace(
+            self,
+            intro=intro or self.intro,
+            outro=outro or self.outro,
+            chapter_sound=chapter_sound or self.chapter_sound,
+            music=music or self.music,
+            music_level=self.music_level if music_level is None else music_level,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a preset's ``[production]`` table holds them (nothing when empty)."""

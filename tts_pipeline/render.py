@@ -13,21 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_pipeline import scratch
+from tts_pipeline.audio.clips import prepare_sounds
 from tts_pipeline.audio.loudness.leveller import (
     DEFAULT_TARGET_LUFS,
     DEFAULT_TRUE_PEAK_DBTP,
     check_target,
 )
 from tts_pipeline.audio.loudness.measurements import MeasurementStore
+from tts_pipeline.audio.timeline import cue_grid
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError
+from tts_pipeline.outputs.chapter_files import ChapterFile
 from tts_pipeline.outputs.containers import DEFAULT_FORMATS, parse_formats
 from tts_pipeline.outputs.cover import Cover, load_cover
-from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
-from tts_pipeline.outputs.programme import Production, ProgrammeOptions
+from tts_pipeline.outputs.layout import OutputLayout, ensure_writable, parse_splits
+from tts_pipeline.outputs.programme import PROGRAMME_RATE, Production, ProgrammeOptions
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.production import ProductionSettings
 from tts_pipeline.synthesis.cache import TakeCache
 from tts_pipeline.synthesis.fallback import synthesize_with_fallback
 from tts_pipeline.synthesis.feed import TakeFeed
@@ -36,6 +40,12 @@ from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.text.document import load_document
 from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.segment import Plan, build_plan
+from tts_pipeline.text.selection import (
+    ChapterSelection,
+    parse_chapter_spec,
+    select_chapters,
+    selection_warnings,
+)
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
 from tts_pipeline.voices import VoiceProfile, load_profile
 
@@ -61,10 +71,19 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
+    chapters: str | None = None  # --chapters SPEC: only these chapters (3, 2-4, 1,3,7)
+    # What to write: "whole" (the programme), "chapters" (one file per chapter), or both.
+    split: tuple[str, ...] = ("whole",)
+    # The user's sounds (intro, outro, chapter sound, music bed); None: the voice preset's.
+    production: ProductionSettings | None = None
     cover_image: Cover | None = field(default=None, init=False, repr=False)
+    chapter_selection: ChapterSelection | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", parse_formats(self.formats))
+        object.__setattr__(self, "split", parse_splits(self.split))
+        if self.chapters is not None:
+            object.__setattr__(self, "chapter_selection", parse_chapter_spec(self.chapters))
         if self.loudness is not None:
             object.__setattr__(self, "loudness", check_target(self.loudness))
         if self.cover is not None:
@@ -94,18 +113,24 @@ def plan(
     voice: VoiceProfile | None = None,
     fills: Fills | None = None,
     engine: Engine | None = None,
+    chapters: ChapterSelection | str | None = None,
 ) -> Plan:
     """What will be spoken, without synthesizing: the document read and cleaned, its title and
     chapters, its utterances with the spoken text and the pause after each, and what of them the
-    voice cannot say (its engine, or ``engine``, tells)."""
+    voice cannot say (its engine, or ``engine``, tells). ``chapters`` (a ``--chapters`` SPEC)
+    keeps only those chapters' utterances."""
     voice = voice or load_profile(None)
     speaker = engine or engine_for(voice)
-    return build_plan(
+    whole = build_plan(
         load_document(Path(source)),
         voice.pauses,
         fills,
         speakability=lambda text: speaker.speakability(text, voice),
     )
+    if chapters is None:
+        return whole
+    selection = parse_chapter_spec(chapters) if isinstance(chapters, str) else chapters
+    return select_chapters(whole, selection)
 
 
 def render(
@@ -126,8 +151,23 @@ def render(
     voice = settings.voice
     progress.stage("Reading and planning")
     engine = engine or engine_for(voice)
-    speech = plan(source, voice, settings.fills, engine)
+    speech = plan(source, voice, settings.fills, engine, settings.chapter_selection)
     require_speech(speech, voice, source.name)
+    options = ProgrammeOptions(
+        loudness=voice.loudness_target(settings.loudness),
+        true_peak=settings.true_peak,
+        cover=settings.cover_image,
+        overview=settings.page,
+    )
+    progress.stage("Reading the production's sounds")
+    sounds = prepare_sounds(
+        settings.production or voice.production,
+        store,
+        rate=PROGRAMME_RATE,
+        target=options.loudness,
+        ceiling=options.true_peak,
+        grid=cue_grid(PROGRAMME_RATE),
+    )
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -150,16 +190,21 @@ def render(
         language=speech.language,
         comment="Narrated with tts-pipeline",
     )
-    options = ProgrammeOptions(
-        loudness=voice.loudness_target(settings.loudness),
-        true_peak=settings.true_peak,
-        cover=settings.cover_image,
-        overview=settings.page,
-    )
     feed = TakeFeed(store)
     memo = MeasurementStore(store.measurements_dir) if isinstance(store, TakeCache) else None
-    targets = layout.audio(settings.formats)
-    production = Production(speech, feed.take, targets, tags, options, memo=memo)
+    targets = layout.audio(settings.formats) if "whole" in settings.split else {}
+    production = Production(
+        speech,
+        feed.take,
+        targets,
+        tags,
+        options,
+        memo=memo,
+        sounds=sounds,
+        chapter_files=chapter_files(layout, speech, settings)
+        if "chapters" in settings.split
+        else {},
+    )
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     production.start()
@@ -210,8 +255,27 @@ def render(
         fallback_ids=used.utterance_ids if used else (),
         fallback_reason=used.reason if used else None,
         warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances])
-        + unspeakable_warnings(speech, voice),
+        + unspeakable_warnings(speech, voice)
+        + selection_warnings(speech, settings.chapter_selection),
     )
+
+
+def chapter_files(
+    layout: OutputLayout, speech: Plan, settings: RenderSettings
+) -> dict[int, ChapterFile]:
+    """The audio files of each chapter rendered (``--split chapters``), by document index."""
+    total = len(speech.chapters)
+    return {
+        index: ChapterFile(
+            index,
+            index + 1,
+            total,
+            chapter.title,
+            layout.chapter_audio(settings.formats, index + 1, total, chapter.title),
+        )
+        for index, chapter in enumerate(speech.chapters)
+        if chapter.utterances
+    }
 
 
 def sweep_leftovers(output_dir: Path, store: TakeStore) -> None:

@@ -227,4 +227,8 @@ class TimelineBuilder:
             end = chapter_starts[i + 1][1] if i + 1 < len(chapter_starts) else total
             title = self.plan.chapters[chapter_index].title
             marks.append(ChapterMark(title, start, end, chapter_index))
-        return Timeline(self.sample_rate, placements, tuple(marks), total, tuple(self._placed))
+        placed = list(self._placed)
+        bed_start, bed_end = self.music_span()
+        if self.tail and bed_end is not None:  # (a tail is the music bed's)
+            placed.append(ClipPlacement("music", bed_start, bed_end, chapter_starts[0][0]))
+        return Timeline(self.sample_rate, placements, tuple(marks), total, tuple(placed))

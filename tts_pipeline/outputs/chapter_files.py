@@ -36,22 +36,23 @@ from tts_pipeline.outputs.tags import Tags, ffmetadata
 
 @dataclass(frozen=True)
 class ChapterFile:
-    """The audio files of one chapter: its document index, its number (as ``plan`` shows it),
-    its title, and its file of each format."""
+    """The audio files of one chapter: its document index, its number (as ``plan`` shows it) of
+    the document's ``total`` chapters, its title, and its file of each format."""
 
     chapter: int
     number: int
+    total: int
     title: str
     audio: dict[str, Path]
 
 
-def chapter_tags(tags: Tags, chapter: ChapterFile, total: int) -> Tags:
+def chapter_tags(tags: Tags, chapter: ChapterFile) -> Tags:
     """The whole programme's tags for one chapter's file: its own title and track number."""
     return replace(
         tags,
         title=chapter.title,
         album=tags.album or tags.title,
-        extra={**tags.extra, "track": f"{chapter.number}/{total}"},
+        extra={**tags.extra, "track": f"{chapter.number}/{chapter.total}"},
     )
 
 
@@ -111,7 +112,7 @@ class _Encoder:
 class ChapterEncoders:
     """Writes each chapter's PCM (``write(chapter, pcm)``, in programme order) into its files;
     ``finish()`` completes the last one. The files are temporary files on ``stack`` until it
-    closes without an error; ``total``: the document's chapters (track numbers count them)."""
+    closes without an error."""
 
     def __init__(
         self,
@@ -120,10 +121,8 @@ class ChapterEncoders:
         cover: Cover | None,
         rate: int,
         stack: contextlib.ExitStack,
-        total: int,
     ) -> None:
         self.files = dict(files)
-        self.total = total  # the document's chapters (track numbers count them all)
         self.tags = tags
         self.cover = cover
         self.rate = rate
@@ -145,9 +144,6 @@ class ChapterEncoders:
             self._current[2].abort()
             self._current = None
 
-    def _tags(self, chapter: ChapterFile) -> Tags:
-        return chapter_tags(self.tags, chapter, self.total)
-
     def _start(self, chapter: ChapterFile) -> tuple[ChapterFile, dict[str, Path], _Encoder]:
         temps = {f: self._stack.enter_context(atomic_path(p)) for f, p in chapter.audio.items()}
         meta = self._folder / "none.ffmeta"  # no chapters inside a chapter's file
@@ -159,7 +155,7 @@ class ChapterEncoders:
             scratch.write_scratch(image, cover.data)
         cmd = [*ffmpeg_head(), "-f", "s16le", "-ar", str(self.rate), "-ac", "1"]
         cmd += ["-i", "pipe:0", "-i", str(meta), *(["-i", str(image)] if image else [])]
-        tags = self._tags(chapter)
+        tags = chapter_tags(self.tags, chapter)
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
             codec = ["-c:a", spec.codec, *spec.codec_options, *bitrate_arguments(spec)]
@@ -174,4 +170,4 @@ class ChapterEncoders:
         self._current = None
         encoder.close()
         for fmt, tmp in temps.items():
-            finish_file(fmt, tmp, None, self._tags(chapter), self.cover)
+            finish_file(fmt, tmp, None, chapter_tags(self.tags, chapter), self.cover)

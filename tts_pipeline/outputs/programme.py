@@ -103,8 +103,7 @@ class Production:
     come (the production then stops and writes nothing). ``targets`` names the file of each
     format; nothing is written there until every file is complete (``encode`` writes beside
     them and renames). ``sounds``: the user's clips and music bed (``audio.clips``);
-    ``chapter_files``: the files of each chapter (by document index) to write too, of a
-    document of ``chapter_total`` chapters.
+    ``chapter_files``: the files of each chapter (by document index) to write too.
     """
 
     def __init__(
@@ -118,13 +117,11 @@ class Production:
         memo: MeasurementStore | None = None,
         sounds: Mapping[str, Sound] | None = None,
         chapter_files: Mapping[int, ChapterFile] | None = None,
-        chapter_total: int = 0,
     ) -> None:
         self.plan = plan
         self.memo = memo
         self.sounds = dict(sounds or {})
         self.chapter_files = dict(chapter_files or {})
-        self.chapter_total = chapter_total
         if not targets and not self.chapter_files:
             raise ValueError("no output file")
         self.targets = dict(targets)
@@ -236,7 +233,6 @@ class Production:
                     self.options.cover,
                     self.rate,
                     stack,
-                    self.chapter_total,
                 )
             try:
                 if self.targets:
