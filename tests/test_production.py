@@ -10,6 +10,7 @@ make, in mp3, wav, ogg and flac.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -183,7 +184,7 @@ def test_render_synthesizes_only_the_chosen_chapters(work: dict[str, Path]) -> N
     voice = load_profile(None)
     engine = CountingEngine(engine_for(voice))
     out = work["root"] / "chosen"
-    settings = RenderSettings(voice=voice, output_dir=out, chapters="2-3", page=False)
+    settings = RenderSettings(voice=voice, output_dir=out, chapters="2-3")
     result = render(work["source"], settings, store=MemoryStore(), engine=engine)
     assert len(engine.said) == result.synthesized == result.utterances == 2
     assert engine.said[0].startswith("第一，提高认识") and engine.said[1].startswith("第二")
@@ -199,6 +200,13 @@ def test_render_synthesizes_only_the_chosen_chapters(work: dict[str, Path]) -> N
     for mark, chapter in zip(marks, manifest["chapters"], strict=True):
         assert abs(mark.start - chapter["start"]) < 0.002
     assert manifest["chapters"][0]["start"] == 0.0
+    # The page lists the two chapters, and its paragraphs name them by their place in the list.
+    html = (out / "talk.html").read_text("utf-8")
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
+    assert found is not None
+    page = json.loads(found.group(1))
+    assert [c["title"] for c in page["chapters"]] == [TITLES[1], TITLES[2]]
+    assert [b["chapter"] for b in page["blocks"]] == [0, 1]
 
 
 # ---------------------------------------------------------------------------------------------
