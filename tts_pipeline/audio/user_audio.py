@@ -28,10 +28,11 @@ def read_audio_file(path: Path, what: str) -> bytes:
 
 @functools.cache
 def _pydub() -> Any:
-    """pydub's AudioSegment, pointed at imageio-ffmpeg's binary (pydub warns at import when
-    no ffmpeg is on the PATH: it is never looked for there)."""
+    """pydub's AudioSegment, pointed at imageio-ffmpeg's binary. Its import is quiet: pydub
+    warns when no ffmpeg is on the PATH (it is never looked for there), and its modules hold
+    regular expressions that newer Pythons warn about when they compile them."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")
         from pydub import AudioSegment
 
     AudioSegment.converter = ffmpeg_exe()
