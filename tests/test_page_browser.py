@@ -30,6 +30,7 @@ import aiohttp
 import pytest
 
 from tests.cli_tools import start_cli
+from tts_pipeline.outputs.page.find import find_page
 
 CHROMIUM = os.environ.get("TTS_PIPELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = (
@@ -486,6 +487,9 @@ def test_chapter_files_play_as_one_programme(browser: Browser, tmp_path: Path) -
     manifest = manifest_of(page)
     parts, cues = manifest["chapter_files"], manifest["cues"]
     assert not (out / "plain.m4b").exists() and len(parts) == len(manifest["chapters"]) >= 4
+    # `tts-pipeline open` finds the page from a chapter's file or the playlist.
+    for name in (parts[1]["files"]["m4b"], parts[1]["files"]["srt"], "plain.m3u8"):
+        assert find_page(out / name) == page, name
     open_page(browser, page.resolve().as_uri())
     assert player(browser, "currentSrc").endswith(quote(parts[0]["files"]["m4b"]))
     assert browser.js("document.querySelectorAll('.s').length") == len(cues)

@@ -35,6 +35,7 @@ SPLITS = ("whole", "chapters")
 # bytes on most file systems, and the stem and number come first).
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\u2028\u2029]')
 TITLE_MAX_CHARS = 48
+_CHAPTER_FILE = re.compile(r"^(.+)-\d{2,}(?:-[^/]*)?\.[^./]+$")
 NAME_MAX_BYTES = 240
 
 
@@ -93,8 +94,20 @@ class OutputLayout:
         name = output.name
         for suffix in sorted(SIDECAR_SUFFIXES.values(), key=len, reverse=True):
             if name.endswith(suffix) and len(name) > len(suffix):
-                return cls(output.parent, name[: -len(suffix)])
+                stem = name[: -len(suffix)]
+                if suffix == SIDECAR_SUFFIXES["playlist"]:  # <stem>.<extension>.m3u8
+                    head, _, extension = stem.rpartition(".")
+                    known = {spec.extension for spec in FORMATS.values()}
+                    stem = head if head and extension in known else stem
+                return cls(output.parent, stem)
         return cls(output.parent, output.stem)
+
+    @classmethod
+    def of_chapter_file(cls, output: Path) -> OutputLayout | None:
+        """The render that wrote ``output`` if it is one of its chapter files
+        (``<stem>-NN-<title>.<extension>``, or their subtitles)."""
+        found = _CHAPTER_FILE.match(output.name)
+        return cls(output.parent, found.group(1)) if found else None
 
 
 def safe_title(title: str, max_bytes: int = NAME_MAX_BYTES) -> str:
