@@ -159,9 +159,11 @@ def render(
         cover=settings.cover_image,
         overview=settings.page,
     )
-    progress.stage("Reading the production's sounds")
+    production_settings = settings.production or voice.production
+    if production_settings.sounds:
+        progress.stage("Reading the production's sounds")
     sounds = prepare_sounds(
-        settings.production or voice.production,
+        production_settings,
         store,
         rate=PROGRAMME_RATE,
         target=options.loudness,

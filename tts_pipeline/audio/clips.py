@@ -109,6 +109,8 @@ def _sound(
         samples = np.concatenate([samples, np.zeros(-len(samples) % grid, dtype=np.float32)])
     samples = samples.astype(np.float32, copy=False)
     numbers = {"gain_db": gain, "lufs": measured.own, "peak": peak}
+    # Kept as a take (the store checks and removes takes the same way); what levelling found
+    # rides in its voice field, read back above.
     store.put(key, Take(samples, rate, SOUND_ENGINE, json.dumps(numbers)))
     return Sound(kind, path.name, digest, samples, gain, measured.own, peak)
 

@@ -318,7 +318,7 @@ def _production(
         music_level_lufs=round(music.loudness + music.gain_db, 2)
         if music is not None and music.gain_db is not None
         else None,
-        programme_lufs=programme.measured_lufs,
+        programme_lufs=_finite(programme.measured_lufs) if programme.measured_lufs else None,
         chapter_files=files,
     )
 

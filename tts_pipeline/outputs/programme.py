@@ -206,7 +206,7 @@ class Production:
             overview_png=self._picture.result() if self._picture is not None else None,
             chapter_files=tuple(self.chapter_files.values()),
             sounds=dict(self.sounds),
-            measured_lufs=_finite(self._mixdown.meter.loudness()) if self._mixdown.meter else None,
+            measured_lufs=self._mixdown.meter.loudness() if self._mixdown.meter else None,
         )
 
     # -- the production thread ----------------------------------------------------------------
@@ -361,10 +361,6 @@ def produce(
 ) -> Programme:
     """The programme from takes that all exist already."""
     return Production(plan, take_at, targets, tags, options).start().result()
-
-
-def _finite(value: float) -> float | None:
-    return round(value, 2) if math.isfinite(value) else None
 
 
 def to_pcm16(samples: np.ndarray) -> bytes:
