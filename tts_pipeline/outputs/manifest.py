@@ -318,7 +318,9 @@ def _production(
         music_level_lufs=round(music.loudness + music.gain_db, 2)
         if music is not None and music.gain_db is not None
         else None,
-        programme_lufs=_finite(programme.measured_lufs) if programme.measured_lufs else None,
+        programme_lufs=_finite(programme.measured_lufs)
+        if programme.measured_lufs is not None
+        else None,
         chapter_files=files,
     )
 
