@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tts_pipeline.cli.console import err, guarded, one_line, out, warn
+from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
 from tts_pipeline.cli.options import (
     CacheDirOpt,
     ChaptersOpt,
@@ -21,11 +21,13 @@ from tts_pipeline.cli.options import (
     FillOpt,
     InputArg,
     IntroOpt,
+    KeepAllOpt,
     MusicLevelOpt,
     MusicOpt,
     OutputDirOpt,
     OutroOpt,
     SplitOpt,
+    TitleOpt,
     VoiceOpt,
     VoiceSettings,
     fill_file,
@@ -40,6 +42,8 @@ def render(
     output_dir: OutputDirOpt = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -109,6 +113,10 @@ def render(
 
     Example: tts-pipeline render speech.txt -o output/
 
+    Example: tts-pipeline render speech.docx --title "开学典礼致辞"
+
+    Example: cat speech.txt | tts-pipeline render -
+
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
 
     Example: tts-pipeline render speech.txt --fill event.toml
@@ -151,6 +159,8 @@ def render(
             author=author,
             cover=cover,
             page=not no_page,
+            title=title,
+            keep_all=keep_all,
             chapters=chapters,
             split=tuple(split or ()),
             production=production,
@@ -172,6 +182,7 @@ def render(
                 soft_wrap=True,
             )
         warn(result.warnings)
+        note(result.notes)
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
@@ -186,14 +197,21 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     chapters: ChaptersOpt = None,
     *,
     settings: VoiceSettings,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders.
+    spoken text side by side (changes highlighted), pauses, placeholders, and the lines that
+    are not read aloud with the rule that removed each.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
+
+    Example: tts-pipeline plan saved-page.html
+
+    Example: tts-pipeline plan speech.docx --keep-all
 
     Example: tts-pipeline plan speech.txt --fill event.toml
 
@@ -210,9 +228,17 @@ def plan(
 
         fills = fill_file(fill)
         selection = parse_chapter_spec(chapters) if chapters is not None else None
-        the_plan = plan_speech(source, settings.profile(voice), fills, chapters=selection)
+        the_plan = plan_speech(
+            source,
+            settings.profile(voice),
+            fills,
+            chapters=selection,
+            title=title,
+            keep_all=keep_all,
+        )
         warn(fill_warnings(fills, [u.text for u in the_plan.utterances]))
         warn(selection_warnings(the_plan, selection))
+        note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -235,7 +261,11 @@ def preview(
     input_file: Annotated[
         Path | None,
         typer.Option(
-            "--input", "-i", help="Speak the first paragraph of this text file.", show_default=False
+            "--input",
+            "-i",
+            help="Speak the first paragraph of this document (any format render reads, or - "
+            "for standard input).",
+            show_default=False,
         ),
     ] = None,
     output_dir: OutputDirOpt = Path("output"),

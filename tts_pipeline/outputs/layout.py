@@ -1,7 +1,8 @@
 """Every file a render writes, named in one place: ``<stem>.<extension>`` for each audio format and
 ``<stem><suffix>`` for each file beside the audio, in one output folder; with ``--split chapters``
 also ``<stem>-NN-<title>.<extension>`` (and its subtitles) for chapter NN, and playlists of them.
-"""
+The stem is the input's name; standard input has none, so its renders are named after the
+speech's title."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from tts_pipeline import scratch
 from tts_pipeline.errors import PipelineError, SettingsError
 from tts_pipeline.outputs.containers import FORMATS
+from tts_pipeline.user_files import STDIN_NAME, is_stdin
 
 # The files beside the audio: output kind → suffix after the stem.
 SIDECAR_SUFFIXES = {
@@ -37,6 +39,10 @@ _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f\u2028\u2029]')
 TITLE_MAX_CHARS = 48
 _CHAPTER_FILE = re.compile(r"^(.+)-\d{2,}(?:-[^/]*)?\.[^./]+$")
 NAME_MAX_BYTES = 240
+# A title as the stem of a render of standard input: no path separators, characters Windows
+# refuses, or control characters; at most this many characters.
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+MAX_TITLE_STEM_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,15 @@ class OutputLayout:
     @property
     def manifest(self) -> Path:
         return self.sidecar("manifest")
+
+    @classmethod
+    def for_source(cls, folder: Path, source: Path, title: str) -> OutputLayout:
+        """The files of a render of ``source`` (a file, or ``-`` for standard input) into
+        ``folder``: named after the file; for standard input after ``title``, else "stdin"."""
+        if not is_stdin(source):
+            return cls(folder, source.stem)
+        safe = " ".join(_UNSAFE_IN_NAMES.sub(" ", title).split()).strip(" .")
+        return cls(folder, safe[:MAX_TITLE_STEM_CHARS].strip(" .") or STDIN_NAME)
 
     @classmethod
     def of(cls, output: Path) -> OutputLayout:

@@ -217,7 +217,7 @@ def page_model(
         "chapters": chapters,
         "cues": cues,
         "blocks": blocks,
-        "removed": list(manifest.removed),
+        "removed": [{"text": line.text, "rule": line.rule} for line in manifest.removed],
         "placeholders": len(manifest.placeholders),
         "overview": None,
     }
