@@ -241,13 +241,10 @@ def test_split_writes_a_tagged_file_per_chapter_and_a_playlist(
             assert abs(seconds - span) <= 0.030, (fmt, n, seconds, span)
         # Its subtitles start from its own start.
         cues = [c for c in manifest["cues"] if f["start"] <= c["start"] < f["end"]]
-        srt = (out / names["srt"]).read_text("utf-8")
-        first = srt.splitlines()[1].split(" --> ")[0]
-        h, m, rest = first.split(":")
-        s, ms = rest.split(",")
-        at = int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
-        assert abs(at - (cues[0]["start"] - f["start"])) <= 0.0015
-        assert srt.count(" --> ") == len(cues)
+        starts = _srt_starts(out / names["srt"])
+        assert len(starts) == len(cues)
+        for cue, at in zip(cues, starts, strict=True):
+            assert abs(at - (cue["start"] - f["start"])) <= 0.0015
     playlist = (out / "talk.m3u8").read_text("utf-8").splitlines()
     assert playlist[0] == "#EXTM3U"
     entries = list(zip(playlist[2::2], playlist[3::2], strict=True))
@@ -276,6 +273,12 @@ def _find(programme: np.ndarray, clip: np.ndarray, around: float, reach: float =
     corr = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(clip, size)), size)
     valid = corr[: len(window) - len(clip) + 1]
     return (lo + int(np.argmax(valid))) / SR
+
+
+def _srt_starts(path: Path) -> list[float]:
+    """The start of every cue of an .srt file, in seconds."""
+    found = re.findall(r"^(\d+):(\d\d):(\d\d),(\d{3}) --> ", path.read_text("utf-8"), re.M)
+    return [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in found]
 
 
 def test_clips_are_placed_and_everything_after_them_moves_by_their_length(
@@ -307,6 +310,21 @@ def test_clips_are_placed_and_everything_after_them_moves_by_their_length(
     for ca, cb in zip(a["cues"], b["cues"], strict=True):
         shift = intro_len + (utterance[ca["utterance"]] + 1) * sound_len
         assert abs(cb["start"] - (ca["start"] + shift)) <= 0.0011
+    # The files written from them say the same: the chapter list and the subtitles.
+    marks = [
+        [
+            c["startTime"]
+            for c in json.loads((f / "talk.chapters.json").read_text("utf-8"))["chapters"]
+        ]
+        for f in (baseline, with_clips)
+    ]
+    for n, (ma, mb) in enumerate(zip(*marks, strict=True)):
+        assert abs(mb - (ma + (0.0 if n == 0 else intro_len + n * sound_len))) <= 0.0015, n
+    subtitles = [_srt_starts(f / "talk.srt") for f in (baseline, with_clips)]
+    assert len(subtitles[0]) == len(a["cues"])
+    for ca, sa, sb in zip(a["cues"], *subtitles, strict=True):
+        shift = intro_len + (utterance[ca["utterance"]] + 1) * sound_len
+        assert abs(sb - (sa + shift)) <= 0.0015
     outro = sounds["outro"]["placements"][0]
     assert abs(outro[1] - b["duration"]) <= 0.0011
     assert (
