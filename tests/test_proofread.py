@@ -21,6 +21,7 @@ from tts_pipeline.text.proofread import (
 )
 from tts_pipeline.text.respell import Respelling
 from tts_pipeline.text.segment import build_plan
+from tts_pipeline.text.selection import parse_chapter_spec, select_chapters
 
 SPEECHES = Path(__file__).parent / "data" / "speeches"
 PHRASES = Path(__file__).parents[1] / "tts_pipeline" / "text" / "data" / "phrases.txt"
@@ -64,6 +65,14 @@ def test_fix_typos_says_the_suggestions(sample_path: Path) -> None:
     assert all(t.fixed for t in plan.typos) and len(plan.typos) == 2
     written = "".join(u.text for u in plan.utterances)
     assert "隆庆祝" in written  # the written text (subtitles, page) stays as it was
+
+
+def test_a_chapter_selection_keeps_only_its_own_typos(sample_path: Path) -> None:
+    plan = build_plan(load_document(sample_path))
+    for spec, kept in (("1", ["c01-p002-s1"]), ("2-6", []), ("7", ["c07-p001"])):
+        chosen = select_chapters(plan, parse_chapter_spec(spec))
+        assert [t.utterance for t in chosen.typos] == kept, spec
+        assert {t.utterance for t in chosen.typos} <= {u.id for u in chosen.utterances}
 
 
 @pytest.mark.parametrize(

@@ -13,21 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_pipeline import scratch
+from tts_pipeline.audio.clips import prepare_sounds
 from tts_pipeline.audio.loudness.leveller import (
     DEFAULT_TARGET_LUFS,
     DEFAULT_TRUE_PEAK_DBTP,
     check_target,
 )
 from tts_pipeline.audio.loudness.measurements import MeasurementStore
+from tts_pipeline.audio.timeline import cue_grid
 from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, engine_for
 from tts_pipeline.errors import EngineUnavailable, PipelineError
+from tts_pipeline.outputs.chapter_files import ChapterFile
 from tts_pipeline.outputs.containers import DEFAULT_FORMATS, parse_formats
 from tts_pipeline.outputs.cover import Cover, load_cover
-from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
-from tts_pipeline.outputs.programme import Production, ProgrammeOptions
+from tts_pipeline.outputs.layout import OutputLayout, ensure_writable, parse_splits
+from tts_pipeline.outputs.programme import PROGRAMME_RATE, Production, ProgrammeOptions
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
 from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.production import ProductionSettings
 from tts_pipeline.synthesis.cache import TakeCache
 from tts_pipeline.synthesis.fallback import synthesize_with_fallback
 from tts_pipeline.synthesis.feed import TakeFeed
@@ -38,6 +42,12 @@ from tts_pipeline.text.lexicon import Lexicon
 from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.respell import Respelling, lexicon_warnings, typo_warnings
 from tts_pipeline.text.segment import Plan, build_plan
+from tts_pipeline.text.selection import (
+    ChapterSelection,
+    parse_chapter_spec,
+    select_chapters,
+    selection_warnings,
+)
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
 from tts_pipeline.text.word_list import SegmenterWords
 from tts_pipeline.user_files import display_name
@@ -69,10 +79,19 @@ class RenderSettings:
     fix_typos: bool = False  # say the proofreading's suggestions instead of the typos
     title: str | None = None  # the speech's title instead of the one found (--title)
     keep_all: bool = False  # read every line: no page chrome removed (--keep-all)
+    chapters: str | None = None  # --chapters SPEC: only these chapters (3, 2-4, 1,3,7)
+    # What to write: "whole" (the programme), "chapters" (one file per chapter), or both.
+    split: tuple[str, ...] = ("whole",)
+    # The user's sounds (intro, outro, chapter sound, music bed); None: the voice preset's.
+    production: ProductionSettings | None = None
     cover_image: Cover | None = field(default=None, init=False, repr=False)
+    chapter_selection: ChapterSelection | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", parse_formats(self.formats))
+        object.__setattr__(self, "split", parse_splits(self.split))
+        if self.chapters is not None:
+            object.__setattr__(self, "chapter_selection", parse_chapter_spec(self.chapters))
         if self.loudness is not None:
             object.__setattr__(self, "loudness", check_target(self.loudness))
         if self.cover is not None:
@@ -103,6 +122,7 @@ def plan(
     voice: VoiceProfile | None = None,
     fills: Fills | None = None,
     engine: Engine | None = None,
+    chapters: ChapterSelection | str | None = None,
     *,
     lexicon: Lexicon | None = None,
     fix_typos: bool = False,
@@ -115,13 +135,14 @@ def plan(
     and chapters, its utterances with the spoken text and the pause after each, what of them the
     voice cannot say (its engine, or ``engine``, tells), the ``lexicon`` entries used and the
     likely typos (said as suggested with ``fix_typos``). ``keep_all``: remove no line.
-    Proofreading reads the word list a render kept in the take cache (``cache_dir``, default:
-    the user's), else makes it; a plan writes nothing."""
+    ``chapters`` (a ``--chapters`` SPEC) keeps only those chapters' utterances. Proofreading
+    reads the word list a render kept in the take cache (``cache_dir``, default: the user's),
+    else makes it; a plan writes nothing."""
     voice = voice or load_profile(None)
     words = SegmenterWords(TakeCache(cache_dir).words_dir)
     respelling = Respelling.for_engine(voice.engine, lexicon, fix_typos, words)
     speaker = engine or engine_for(voice)
-    return _plan(Path(source), voice, fills, speaker, respelling, title, keep_all)
+    return _plan(Path(source), voice, fills, speaker, respelling, chapters, title, keep_all)
 
 
 def _plan(
@@ -130,16 +151,21 @@ def _plan(
     fills: Fills | None,
     engine: Engine,
     respelling: Respelling,
+    chapters: ChapterSelection | str | None,
     title: str | None,
     keep_all: bool,
 ) -> Plan:
-    return build_plan(
+    whole = build_plan(
         load_document(source, title=title, keep_all=keep_all),
         voice.pauses,
         fills,
         speakability=lambda text: engine.speakability(text, voice),
         respelling=respelling,
     )
+    if chapters is None:
+        return whole
+    selection = parse_chapter_spec(chapters) if isinstance(chapters, str) else chapters
+    return select_chapters(whole, selection)
 
 
 def render(
@@ -164,9 +190,33 @@ def render(
     words = SegmenterWords(store.words_dir) if isinstance(store, TakeCache) else None
     respelling = Respelling.for_engine(voice.engine, settings.lexicon, settings.fix_typos, words)
     speech = _plan(
-        source, voice, settings.fills, engine, respelling, settings.title, settings.keep_all
+        source,
+        voice,
+        settings.fills,
+        engine,
+        respelling,
+        settings.chapter_selection,
+        settings.title,
+        settings.keep_all,
     )
     require_speech(speech, voice, display_name(source))
+    options = ProgrammeOptions(
+        loudness=voice.loudness_target(settings.loudness),
+        true_peak=settings.true_peak,
+        cover=settings.cover_image,
+        overview=settings.page,
+    )
+    production_settings = settings.production or voice.production
+    if production_settings.sounds:
+        progress.stage("Reading the production's sounds")
+    sounds = prepare_sounds(
+        production_settings,
+        store,
+        rate=PROGRAMME_RATE,
+        target=options.loudness,
+        ceiling=options.true_peak,
+        grid=cue_grid(PROGRAMME_RATE),
+    )
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -191,16 +241,21 @@ def render(
         language=speech.language,
         comment="Narrated with tts-pipeline",
     )
-    options = ProgrammeOptions(
-        loudness=voice.loudness_target(settings.loudness),
-        true_peak=settings.true_peak,
-        cover=settings.cover_image,
-        overview=settings.page,
-    )
     feed = TakeFeed(store)
     memo = MeasurementStore(store.measurements_dir) if isinstance(store, TakeCache) else None
-    targets = layout.audio(settings.formats)
-    production = Production(speech, feed.take, targets, tags, options, memo=memo)
+    targets = layout.audio(settings.formats) if "whole" in settings.split else {}
+    production = Production(
+        speech,
+        feed.take,
+        targets,
+        tags,
+        options,
+        memo=memo,
+        sounds=sounds,
+        chapter_files=chapter_files(layout, speech, settings)
+        if "chapters" in settings.split
+        else {},
+    )
     t_plan = time.perf_counter()
     progress.stage("Synthesizing")
     production.start()
@@ -256,9 +311,28 @@ def render(
         warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances])
         + unspeakable_warnings(speech, voice)
         + lexicon_warnings(voice.engine, speech.lexicon)
-        + typo_warnings(speech.typos),
+        + typo_warnings(speech.typos)
+        + selection_warnings(speech, settings.chapter_selection),
         notes=speech.notes,
     )
+
+
+def chapter_files(
+    layout: OutputLayout, speech: Plan, settings: RenderSettings
+) -> dict[int, ChapterFile]:
+    """The audio files of each chapter rendered (``--split chapters``), by document index."""
+    total = len(speech.chapters)
+    return {
+        index: ChapterFile(
+            index,
+            index + 1,
+            total,
+            chapter.title,
+            layout.chapter_audio(settings.formats, index + 1, total, chapter.title),
+        )
+        for index, chapter in enumerate(speech.chapters)
+        if chapter.utterances
+    }
 
 
 def sweep_leftovers(output_dir: Path, store: TakeStore) -> None:

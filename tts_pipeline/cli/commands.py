@@ -16,12 +16,19 @@ from rich.text import Text
 from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
 from tts_pipeline.cli.options import (
     CacheDirOpt,
+    ChaptersOpt,
+    ChapterSoundOpt,
     FillOpt,
     FixTyposOpt,
     InputArg,
+    IntroOpt,
     KeepAllOpt,
     LexiconOpt,
+    MusicLevelOpt,
+    MusicOpt,
     OutputDirOpt,
+    OutroOpt,
+    SplitOpt,
     TitleOpt,
     VoiceOpt,
     VoiceSettings,
@@ -97,6 +104,13 @@ def render(
             "follows the voice) and no waveform overview (<name>.png).",
         ),
     ] = False,
+    chapters: ChaptersOpt = None,
+    split: SplitOpt = None,
+    intro: IntroOpt = None,
+    outro: OutroOpt = None,
+    chapter_sound: ChapterSoundOpt = None,
+    music: MusicOpt = None,
+    music_level: MusicLevelOpt = None,
     *,
     settings: VoiceSettings,
 ) -> None:
@@ -117,15 +131,28 @@ def render(
     Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
 
     Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
+
+    Example: tts-pipeline render speech.txt --chapters 2-4 --split chapters --split whole
+
+    Example: tts-pipeline render speech.txt --intro intro.mp3 --outro outro.mp3
+    --chapter-sound chime.wav --music bed.ogg --music-level -28
     """
 
     def run() -> None:
         from tts_pipeline.cli.progress import RichProgress
+        from tts_pipeline.production import parse_music_level
         from tts_pipeline.render import RenderSettings
         from tts_pipeline.render import render as render_speech
         from tts_pipeline.voices import fallback_profile
 
         profile = settings.profile(voice)
+        production = profile.production.with_overrides(
+            intro=intro,
+            outro=outro,
+            chapter_sound=chapter_sound,
+            music=music,
+            music_level=parse_music_level(music_level) if music_level is not None else None,
+        )
         render_settings = RenderSettings(
             voice=profile,
             output_dir=output_dir,
@@ -143,6 +170,9 @@ def render(
             page=not no_page,
             title=title,
             keep_all=keep_all,
+            chapters=chapters,
+            split=tuple(split or ()),
+            production=production,
         )
         with RichProgress(err) as progress:
             result = render_speech(source, render_settings, progress=progress)
@@ -180,6 +210,7 @@ def plan(
     keep_all: KeepAllOpt = False,
     lexicon: LexiconOpt = None,
     fix_typos: FixTyposOpt = False,
+    chapters: ChaptersOpt = None,
     *,
     settings: VoiceSettings,
 ) -> None:
@@ -198,6 +229,8 @@ def plan(
     Example: tts-pipeline plan speech.txt --lexicon names.toml --fix-typos
 
     Example: tts-pipeline plan speech.txt --voice yunyang --pause-paragraph 1.2
+
+    Example: tts-pipeline plan speech.txt --chapters 2-4
     """
 
     def run() -> None:
@@ -205,13 +238,16 @@ def plan(
         from tts_pipeline.render import plan as plan_speech
         from tts_pipeline.text.normalize.fills import fill_warnings
         from tts_pipeline.text.respell import lexicon_warnings
+        from tts_pipeline.text.selection import parse_chapter_spec, selection_warnings
 
         fills = fill_file(fill)
         profile = settings.profile(voice)
+        selection = parse_chapter_spec(chapters) if chapters is not None else None
         the_plan = plan_speech(
             source,
             profile,
             fills,
+            chapters=selection,
             lexicon=lexicon_files(lexicon),
             fix_typos=fix_typos,
             title=title,
@@ -221,6 +257,7 @@ def plan(
             fill_warnings(fills, [u.text for u in the_plan.utterances])
             + lexicon_warnings(profile.engine, the_plan.lexicon)
         )
+        warn(selection_warnings(the_plan, selection))
         note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")

@@ -99,6 +99,50 @@ FixTyposOpt = Annotated[
         "隆庆祝 → 隆重庆祝) instead of the typos; without it they are only listed.",
     ),
 ]
+ChaptersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--chapters",
+        metavar="SPEC",
+        help="Only these chapters, by their number as `tts-pipeline plan` shows them: 3, 2-4, "
+        "1,3,7 or 5- (5 to the last). Chapter 1 holds the title.",
+        show_default=False,
+    ),
+]
+SplitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--split",
+        metavar="whole|chapters",
+        help="What to write, repeatable: whole (the programme in one file, the default) or "
+        "chapters (one file per chapter, <name>-NN-<title>.<ext>, with its subtitles and an "
+        ".m3u8 playlist); --split chapters --split whole writes both.",
+        show_default=False,
+    ),
+]
+
+
+def _sound(name: str, help: str) -> Any:
+    return Annotated[Path | None, typer.Option(name, metavar="FILE", help=help, show_default=False)]
+
+
+# The user's sounds (any format ffmpeg reads; each replaces the voice preset's [production]).
+IntroOpt = _sound("--intro", "Audio to play before the speech (mp3, wav, m4a, ogg, flac, …).")
+OutroOpt = _sound("--outro", "Audio to play after the speech.")
+ChapterSoundOpt = _sound("--chapter-sound", "A short sound at the start of every chapter.")
+MusicOpt = _sound(
+    "--music", "A music bed under the speech: looped, ducked while the voice speaks, faded."
+)
+MusicLevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--music-level",
+        metavar="LUFS",
+        help="Loudness of the music bed between utterances (default -26; under the voice it "
+        "goes 18 dB under the speech).",
+        show_default=False,
+    ),
+]
 
 
 def _setting(name: str, metavar: str, help: str) -> Any:

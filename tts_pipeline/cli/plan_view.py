@@ -15,7 +15,12 @@ from tts_pipeline.text.segment import Plan
 
 def print_plan(the_plan: Plan) -> None:
     out.print(Text(the_plan.title, style="bold"))
+    if the_plan.selected is not None:
+        chosen = ", ".join(map(str, the_plan.selected))
+        out.print(Text(f"Chapters {chosen} of {len(the_plan.chapters)}", style="dim"))
     for number, chapter in enumerate(the_plan.chapters, 1):
+        if the_plan.selected is not None and number not in the_plan.selected:
+            continue
         out.print()
         out.print(Text(f"Chapter {number}: {chapter.title}", style="bold cyan"))
         for u in chapter.utterances:

@@ -84,6 +84,9 @@ class Plan:
     lexicon: tuple[PlannedLexiconHit, ...] = field(default=())  # every lexicon entry used
     typos: tuple[PlannedTypo, ...] = field(default=())  # every likely typo
     notes: tuple[str, ...] = field(default=())  # what the reader skipped, where the title is from
+    # The chapter numbers (1-based) chosen with --chapters; None: every chapter. The chapters
+    # not chosen are kept (numbering and ids stay the document's) without utterances.
+    selected: tuple[int, ...] | None = None
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -97,7 +100,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The `plan --json` shape (stable; documented in the README)."""
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "chapters": [
                 {
@@ -126,6 +129,9 @@ class Plan:
             "lexicon": [h.to_json() for h in self.lexicon],
             "typos": [t.to_json() for t in self.typos],
         }
+        if self.selected is not None:
+            data["selected_chapters"] = list(self.selected)
+        return data
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,9 @@ def find_page(target: Path) -> Path:
         if isinstance(listed, str) and listed:
             candidates.append(target.parent / Path(listed).name)
     candidates.append(render.page)
+    chapter = OutputLayout.of_chapter_file(target)  # a chapter's own file (--split chapters)
+    if chapter is not None:
+        candidates.append(chapter.page)
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -30,6 +30,19 @@ def url_of(file_name: str) -> str:
     return quote(file_name, safe="")
 
 
+def chapter_parts(manifest: Manifest) -> list[dict[str, Any]]:
+    """With only the chapters' files written (``--split chapters``): the page plays them one
+    after another as one programme; each part is a file and the stretch of the programme it
+    holds. (With the whole programme there are no parts: it plays the programme's file.)"""
+    parts: list[dict[str, Any]] = []
+    for file in manifest.production.chapter_files:
+        audio = audio_output(file.files)
+        if audio is not None:
+            src = {"src": url_of(audio[0]), "type": audio[1], "name": audio[0]}
+            parts.append({**src, "start": file.start, "end": file.end})
+    return parts
+
+
 def audio_output(outputs: Mapping[str, str]) -> tuple[str, str] | None:
     """(file name, MIME type) of the first audio format rendered, or None."""
     for kind, name in outputs.items():
@@ -160,6 +173,9 @@ def page_model(
 
     cues: list[dict[str, float]] = []
     blocks: list[dict[str, Any]] = []
+    # Blocks name their chapter by its place in the page's list (the manifest's chapters are
+    # the document's, numbered as in it: with --chapters some are left out).
+    position = {c.index: n for n, c in enumerate(manifest.chapters)}
     previous_key: Hashable | None = None
     for u in manifest.utterances:
         text = u.text
@@ -178,16 +194,15 @@ def page_model(
         pieces = _pieces(text, spans, _placeholder_marks(text, placeholders.get(u.id, [])))
         key = paragraph_of.get(u.id) if paragraph_of is not None else None
         same = key is not None and key == previous_key
-        if same and blocks and blocks[-1]["chapter"] == u.chapter:
+        chapter = position.get(u.chapter, u.chapter)
+        if same and blocks and blocks[-1]["chapter"] == chapter:
             block = blocks[-1]
             last, first = block["pieces"][-1]["text"], text
             if last and first and not (_wide(last[-1]) or _wide(first[0])):
                 block["pieces"].append({"text": " ", "cue": None})
             block["pieces"].extend(pieces)
         else:
-            blocks.append(
-                {"chapter": u.chapter, "kind": u.kind, "start": u.start, "pieces": pieces}
-            )
+            blocks.append({"chapter": chapter, "kind": u.kind, "start": u.start, "pieces": pieces})
         previous_key = key
 
     chapters = [{"title": c.title, "start": c.start, "end": c.end} for c in manifest.chapters]
@@ -198,6 +213,7 @@ def page_model(
         "language": manifest.language,
         "duration": manifest.duration,
         "audio": {"src": url_of(audio[0]), "type": audio[1], "name": audio[0]} if audio else None,
+        "parts": [] if audio else chapter_parts(manifest),
         "chapters": chapters,
         "cues": cues,
         "blocks": blocks,
