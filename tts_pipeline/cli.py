@@ -257,6 +257,14 @@ def render(
             "follows the voice) and no waveform overview (<name>.png).",
         ),
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Then proof-listen to the render (as `tts-pipeline check OUTPUT --page`; "
+            "needs the check extra).",
+        ),
+    ] = False,
 ) -> None:
     """Render SOURCE to a chaptered audio book (M4B) plus subtitles, chapters and a manifest.
 
@@ -325,8 +333,72 @@ def render(
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
             out.print(f"listen: {result.outputs['page'].resolve().as_uri()}", markup=False)
+        if check:
+            _proof_listen(result.outputs["manifest"], None, "page" in result.outputs)
 
     _guarded(run)
+
+
+@app.command("check")
+def check_render(
+    output: Annotated[
+        Path,
+        typer.Argument(
+            help="A render's audio file, manifest or listening page (or its output directory).",
+            show_default=False,
+        ),
+    ],
+    asr_model: Annotated[
+        str | None,
+        typer.Option(
+            "--asr-model",
+            metavar="NAME|DIR",
+            help="Speech recogniser: a local CTranslate2 Whisper model folder, or a "
+            "faster-whisper model name such as small (downloaded by faster-whisper). Default: "
+            "the Whisper base model installed with the check extra (offline).",
+            show_default=False,
+        ),
+    ] = None,
+    mark_page: Annotated[
+        bool,
+        typer.Option("--page", help="Mark the flagged sentences on the listening page."),
+    ] = False,
+) -> None:
+    """Proof-listen to a render: a speech recogniser transcribes every utterance, and each is
+    scored against the spoken text (character error rate, differences, worst first). Utterances
+    far worse than the rest are flagged "listen to this". Writes <name>.check.json.
+
+    Needs the check extra: pip install 'tts-pipeline\\[check]' (in the repository: uv sync
+    --group quality).
+
+    Example: tts-pipeline check output/speech.m4b
+
+    Example: tts-pipeline check output/speech.m4b --page     # flags on the listening page
+
+    Example: tts-pipeline check output/speech.m4b --asr-model ~/models/whisper-small-ct2
+    """
+    _guarded(lambda: _proof_listen(output, asr_model, mark_page))
+
+
+def _proof_listen(output: Path, asr_model: str | None, mark_page: bool) -> None:
+    from tts_pipeline.outputs.check import check_render as do_check
+
+    with RichProgress(err) as progress:
+        result = do_check(output, asr_model, page=mark_page, progress=progress)
+    report = result.report
+    err.print(
+        f"[green]checked[/] {result.audio_seconds / 60:.1f} min of audio, "
+        f"{len(report.utterances)} utterances in {result.transcribe_seconds:.1f} s "
+        f"({escape(result.model)}): CER {report.cer:.3f}, median {report.median_cer:.3f}, "
+        f"{len(report.flagged)} flagged (CER above {report.threshold:.2f})"
+    )
+    for u in report.utterances[:10]:
+        mark = "[bold red]listen[/] " if u.flagged else ""
+        diffs = ", ".join(f"{d.expected or '∅'}→{d.heard or '∅'}" for d in u.differences[:6])
+        out.print(f"  {mark}{u.id}  CER {u.cer:.2f}  {escape(diffs)}", soft_wrap=True)
+    out.print(f"check: {result.files.report}", markup=False)
+    if result.page_marked and result.files.page is not None:
+        out.print(f"listen: {result.files.page.resolve().as_uri()}", markup=False)
 
 
 @app.command()

@@ -214,12 +214,14 @@ def page_model(
     manifest: Mapping[str, Any],
     paragraph_of: Mapping[str, Hashable] | None = None,
     overview_name: str | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything the page script needs, from the render's manifest.
 
     ``paragraph_of`` maps utterance ids to a paragraph key (utterances with the same key next to
     each other are one paragraph of the written text); without it each utterance is one.
-    ``overview_name`` is the overview PNG's file name (None: no picture).
+    ``overview_name`` is the overview PNG's file name (None: no picture). ``flags`` maps the
+    utterances proof-listening flagged to what it heard (``check``): their sentences are marked.
     """
     utterances: Sequence[Mapping[str, Any]] = manifest.get("utterances", [])
     cues_by_utterance: dict[str, list[Mapping[str, Any]]] = {}
@@ -231,6 +233,7 @@ def page_model(
 
     cues: list[dict[str, float]] = []
     blocks: list[dict[str, Any]] = []
+    flagged: list[dict[str, Any]] = []
     previous_key: Hashable | None = None
     for u in utterances:
         uid = str(u["id"])
@@ -250,6 +253,11 @@ def page_model(
             spans.append((0, len(text), len(cues)))
             cues.append({"start": start, "end": max(end, start)})
         pieces = _pieces(text, spans, _placeholder_marks(text, placeholders.get(uid, [])))
+        if flags and uid in flags:
+            flagged.append({"utterance": uid, **flags[uid]})
+            for piece in pieces:
+                if piece["cue"] is not None:
+                    piece["flag"] = len(flagged) - 1
         key = paragraph_of.get(uid) if paragraph_of is not None else None
         same = key is not None and key == previous_key
         chapter = int(u.get("chapter", 0))
@@ -288,6 +296,7 @@ def page_model(
         "blocks": blocks,
         "removed": [str(line) for line in manifest.get("removed", [])],
         "placeholders": len(manifest.get("placeholders", [])),
+        "flags": flagged,
         "overview": None,
     }
     if overview_name:
@@ -334,8 +343,9 @@ def write_page(
     manifest: Mapping[str, Any],
     paragraph_of: Mapping[str, Hashable] | None = None,
     overview_name: str | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> None:
-    write_text_atomic(path, render_page(page_model(manifest, paragraph_of, overview_name)))
+    write_text_atomic(path, render_page(page_model(manifest, paragraph_of, overview_name, flags)))
 
 
 def file_url(path: Path) -> str:

@@ -1,0 +1,1 @@
+"""What a render leaves behind, and what reads it back (proof-listening: ``check``)."""
