@@ -130,13 +130,17 @@ def silence(audio: Path, start: float, end: float) -> None:
 
 @pytest.fixture(scope="module")
 def damaged(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The short speech rendered as WAV, with one utterance silenced; its folder."""
+    """The short speech rendered as WAV (and checked: render --check), then one utterance
+    silenced; its folder."""
     root = tmp_path_factory.mktemp("damaged")
     source = root / "short.txt"
     source.write_text(SHORT, encoding="utf-8")
     out = root / "out"
-    rendered = run(env, "render", str(source), "-o", str(out), "--format", "wav")
+    rendered = run(env, "render", str(source), "-o", str(out), "--format", "wav", "--check")
     assert rendered.returncode == 0, rendered.stderr
+    # render --check proof-listened to it at once: nothing stands out in an undamaged render.
+    assert f"check: {out / 'short.check.json'}" in rendered.stdout
+    assert report_of(out / "short.check.json")["flagged"] == []
     manifest = report_of(out / "short.manifest.json")
     target = next(u for u in manifest["utterances"] if u["id"] == DAMAGED)
     assert target["spoken"].startswith("第二，关心学生成长")

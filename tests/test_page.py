@@ -244,6 +244,28 @@ def test_utterances_of_one_paragraph_are_one_block() -> None:
     assert len(page.page_model(manifest)["blocks"]) == 4
 
 
+def test_flagged_utterances_mark_their_sentences() -> None:
+    manifest = {
+        "title": "T",
+        "duration": 3.0,
+        "utterances": [
+            {"id": u, "chapter": 0, "start": float(i), "end": i + 1.0, "text": "句一。句二。"}
+            for i, u in enumerate("abc")
+        ],
+        "cues": [
+            {"utterance": u, "start": i + k / 2, "end": i + (k + 1) / 2, "text": t}
+            for i, u in enumerate("abc")
+            for k, t in enumerate(("句一。", "句二。"))
+        ],
+    }
+    flag = {"cer": 0.9, "heard": "第一", "differences": [["句一句二", "第一"]]}
+    model = page.page_model(manifest, flags={"b": flag})
+    assert model["flags"] == [{"utterance": "b", **flag}]
+    marked = [p["cue"] for b in model["blocks"] for p in b["pieces"] if "flag" in p]
+    assert marked == [2, 3]  # both sentences of b, nothing of a or c
+    assert page.page_model(manifest)["flags"] == []
+
+
 # ---------------------------------------------------------------------------------------------
 # The overview picture
 

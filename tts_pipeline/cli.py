@@ -277,6 +277,8 @@ def render(
     Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
 
     Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
+
+    Example: tts-pipeline render speech.txt --check    # then proof-listen to it
     """
 
     def run() -> None:
