@@ -125,6 +125,8 @@ def test_prosody_marks_between_words_and_phrases() -> None:
         ("你好", "ni2 hao3"),
         ("展览馆", "zhan2 lan2 guan3"),  # 2+1: both change
         ("小老虎", "xiao3 lao2 hu3"),  # 1+2: only the middle one
+        ("管理体系", "guan2 li2 ti3 xi4"),  # 2+2: each half, then where they meet
+        ("领导小组", "ling2 dao3 xiao2 zu3"),  # 2+2: the halves first (小 is 2nd by then)
         ("我也很好", "wo2 ye3 hen2 hao3"),  # across one-syllable words, resolved from the right
         ("一个", "yi2 ge4"),
         ("一天", "yi4 tian1"),
