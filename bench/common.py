@@ -139,8 +139,9 @@ def render_figures(
     ``cores`` restricts this process (and the workers it starts) to that many CPUs."""
     if cores is not None:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cores])
-    from tts_pipeline.cache import TakeCache
-    from tts_pipeline.render import MemoryStore, RenderSettings, render
+    from tts_pipeline.render import RenderSettings, render
+    from tts_pipeline.synthesis.cache import TakeCache
+    from tts_pipeline.synthesis.store import MemoryStore
     from tts_pipeline.voices import load_profile
 
     with tempfile.TemporaryDirectory(prefix="tts-bench-") as out:

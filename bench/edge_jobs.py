@@ -25,8 +25,9 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")
 sys.path.insert(0, str(ROOT))
 
 from tests.fake_edge import FakeEdgeService  # noqa: E402
-from tts_pipeline.engines.edge_endpoint import ENV_VAR  # noqa: E402
-from tts_pipeline.render import MemoryStore, RenderResult, RenderSettings, render  # noqa: E402
+from tts_pipeline.engines.edge.endpoint import ENV_VAR  # noqa: E402
+from tts_pipeline.render import RenderResult, RenderSettings, render  # noqa: E402
+from tts_pipeline.synthesis.store import MemoryStore  # noqa: E402
 from tts_pipeline.voices import load_profile  # noqa: E402
 
 

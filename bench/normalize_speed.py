@@ -14,7 +14,7 @@ from pathlib import Path
 
 from common import REFERENCE, load_average
 
-from tts_pipeline.normalize import normalize_all
+from tts_pipeline.text.normalize import normalize_all
 
 
 def paragraphs(source: Path) -> list[str]:

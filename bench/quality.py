@@ -26,28 +26,16 @@ ESPEAK_ZH = ROOT / "bench" / "espeak-zh.toml"
 DEFAULT_VOICES = ("xiaomei", str(ESPEAK_ZH))
 
 
-class Quiet:
-    def stage(self, name: str) -> None:
-        pass
-
-    def start(self, total: int, done: int) -> None:
-        pass
-
-    def advance(self, n: int = 1) -> None:
-        pass
-
-
 def measure(source: Path, voice: str, out: Path, asr_model: str | None) -> dict[str, Any]:
-    from tts_pipeline.outputs.check import check_render
-    from tts_pipeline.render import RenderSettings, render
-    from tts_pipeline.voices import load_profile
+    from tts_pipeline import RenderSettings, VoiceProfile, render
+    from tts_pipeline.outputs.check.run import check_render
 
-    profile = load_profile(voice)
+    profile = VoiceProfile.load(voice)
     settings = RenderSettings(voice=profile, output_dir=out, page=False)
     began = time.perf_counter()
-    rendered = render(source, settings, progress=Quiet())
+    rendered = render(source, settings)
     render_seconds = time.perf_counter() - began
-    result = check_render(rendered.outputs["manifest"], asr_model, progress=Quiet())
+    result = check_render(rendered.outputs["manifest"], asr_model)
     report = result.report
     return {
         "input": source.name,
@@ -62,7 +50,7 @@ def measure(source: Path, voice: str, out: Path, asr_model: str | None) -> dict[
 
 
 def toneless(text: str) -> list[str]:
-    from tts_pipeline.frontend_zh import pinyin_of
+    from tts_pipeline.engines.local_zh.frontend import pinyin_of
 
     return [syllable.rstrip("012345") for syllable in pinyin_of(text, sandhi=False)]
 

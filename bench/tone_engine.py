@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tts_pipeline.engines.base import Boundary, SynthesisRequest, Take
+from tts_pipeline.engines.base import Boundary, Speakability, SynthesisRequest, Take
 
 if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
@@ -48,6 +48,9 @@ class ToneEngine:
 
     def check(self, voice: VoiceProfile) -> None:
         pass
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        return Speakability()  # it makes a take of anything
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from tts_pipeline.engines.base import SynthesisRequest, Take
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.audio.timeline import Timeline
+from tts_pipeline.engines.base import Speakability, SynthesisRequest, Take
+from tts_pipeline.ffmpeg import ffmpeg_exe
+from tts_pipeline.outputs.programme import to_pcm16
 from tts_pipeline.voices import VoiceProfile
 
 
@@ -91,6 +93,13 @@ def ffmetadata(path: Path) -> FileMeta:
         else:
             chapter[key] = value
     return meta
+
+
+def pcm_of(timeline: Timeline, takes: Iterable[np.ndarray]) -> Iterator[bytes]:
+    """A programme as the encoder reads it (16-bit PCM): each take, then the silence after it."""
+    for placement, samples in zip(timeline.placements, takes, strict=True):
+        yield to_pcm16(samples)
+        yield bytes(2 * placement.gap_after)
 
 
 def decode(path: Path, rate: int = 24_000) -> np.ndarray:
@@ -233,6 +242,9 @@ class SyntheticEngine:
 
     def check(self, voice: VoiceProfile) -> None:
         return None
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        return Speakability()  # it makes a take of anything
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

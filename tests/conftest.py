@@ -9,7 +9,7 @@ import pytest
 from edge_tts.drm import DRM
 
 from tests.fake_edge import FakeEdgeService, clear_proxies
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -1,18 +1,34 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import re
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 import pytest
 
-from tts_pipeline import loudness as lufs
-from tts_pipeline import produce
-from tts_pipeline.cache import TakeCache, decode_take, default_cache_dir, encode_take
-from tts_pipeline.document import parse
+from tests.cli_tools import cli
+from tts_pipeline.audio.loudness.measurements import MeasurementStore
+from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take
 from tts_pipeline.engines.base import Boundary, Take
-from tts_pipeline.export import Tags
-from tts_pipeline.segment import build_plan
+from tts_pipeline.outputs import programme as production_module
+from tts_pipeline.outputs.programme import Production, ProgrammeOptions
+from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.synthesis.cache import (
+    CACHE_ENV,
+    TakeCache,
+    decode_take,
+    default_cache_dir,
+    encode_take,
+)
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.segment import build_plan
 
 
 def make_take(seed: int = 0, n: int = 24_000) -> Take:
@@ -38,8 +54,22 @@ def test_round_trip(tmp_path: Path) -> None:
     assert list(tmp_path.rglob("*.part")) == []
 
 
-def test_env_var_sets_default_location(isolated_cache: Path) -> None:
-    assert default_cache_dir() == isolated_cache
+def test_env_var_sets_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache opened without a location (as render and `cache info` open it) keeps its takes
+    where $TTS_PIPELINE_CACHE_DIR says; without it, in the user's cache folder."""
+    chosen = tmp_path / "elsewhere"
+    monkeypatch.setenv(CACHE_ENV, str(chosen))
+    TakeCache().put("ab" * 32, make_take())
+    assert sorted(p.relative_to(chosen) for p in chosen.rglob("*.take")) == [
+        Path("ab") / f"{'ab' * 32}.take"
+    ]
+    code, out, _ = cli("cache", "info")
+    assert code == 0
+    assert f"location: {chosen}\n" in out
+    assert "entries:  1\n" in out
+    monkeypatch.delenv(CACHE_ENV)
+    user_cache = Path(platformdirs.user_cache_dir("tts-pipeline"))
+    assert TakeCache().root == default_cache_dir() == user_cache / "takes"
 
 
 def test_truncated_or_corrupt_entries_are_discarded(tmp_path: Path) -> None:
@@ -116,8 +146,8 @@ def _measured_take(seconds: float = 3.0, seed: int = 0) -> np.ndarray:
 
 def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: Path) -> None:
     cache = TakeCache(tmp_path)
-    store = cache.measurements
-    measured = lufs.measure_take(_measured_take(), 24_000)
+    store = MeasurementStore(cache.measurements_dir)
+    measured = measure_take(_measured_take(), 24_000)
     assert store.get("ab" * 32) is None
     store.put("ab" * 32, measured)
     back = store.get("ab" * 32)
@@ -125,9 +155,10 @@ def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: P
     assert back.own == measured.own and back.peak == measured.peak
     assert back.seconds == measured.seconds
     assert np.array_equal(back.blocks, measured.blocks)
-    silent = lufs.measure_take(np.zeros(24_000, dtype=np.float32), 24_000)
+    silent = measure_take(np.zeros(24_000, dtype=np.float32), 24_000)
     store.put("cd" * 32, silent)
-    assert store.get("cd" * 32).own == -np.inf  # type: ignore[union-attr]
+    back = store.get("cd" * 32)
+    assert back is not None and back.own == -np.inf
     # Garbage, a truncated file or another analysis version: measured again, never an error.
     store.path("ab" * 32).write_text('{"version": 1, "own": ', encoding="utf-8")
     assert store.get("ab" * 32) is None
@@ -139,28 +170,129 @@ def test_measurements_round_trip_exactly_and_bad_entries_are_ignored(tmp_path: P
     assert not store.root.exists()
 
 
+def _productions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paragraphs: int
+) -> tuple[Callable[[str], bytes], list[int], MeasurementStore]:
+    """Make the programme (WAV bytes) of a plan of synthetic takes with one measurement store,
+    as often as asked: (make it, the measurements the last one made, the store)."""
+    plan = build_plan(
+        parse("Title\n\n" + "\n\n".join(f"Paragraph {n}." for n in range(paragraphs)))
+    )
+    takes = [
+        Take(_measured_take(1.0 + 0.5 * i, seed=i), 24_000, "synthetic", "tone")
+        for i in range(len(plan.utterances))
+    ]
+    calls: list[int] = []
+    monkeypatch.setattr(
+        production_module,
+        "measure_take",
+        lambda samples, rate: calls.append(1) or measure_take(samples, rate),
+    )
+    memo = MeasurementStore(TakeCache(tmp_path / "cache").measurements_dir)
+
+    def programme(run: str) -> bytes:
+        calls.clear()
+        targets = {"wav": tmp_path / run / "p.wav"}
+        production = Production(
+            plan, takes.__getitem__, targets, Tags("T"), ProgrammeOptions(), memo=memo
+        )
+        production.start().result()
+        return (tmp_path / run / "p.wav").read_bytes()
+
+    return programme, calls, memo
+
+
 def test_a_second_production_measures_nothing_and_writes_the_same_audio(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = build_plan(parse("Title\n\nFirst paragraph.\n\nSecond paragraph.\n"))
-    takes = [
-        Take(_measured_take(1.0 + i, seed=i), 24_000, "synthetic", "tone")
-        for i in range(len(plan.utterances))
-    ]
-    calls = []
-    real = lufs.measure_take
-    monkeypatch.setattr(
-        lufs, "measure_take", lambda samples, rate: calls.append(1) or real(samples, rate)
-    )
-    memo = TakeCache(tmp_path / "cache").measurements
-    options = produce.OutputOptions(formats=("wav",), subtitles=False)
-    outputs = []
-    for run in ("cold", "warm"):
-        calls.clear()
-        production = produce.Production(
-            plan, takes.__getitem__, tmp_path / run, "p", Tags("T"), options, memo=memo
-        )
-        production.start().result()
-        outputs.append((tmp_path / run / "p.wav").read_bytes())
-        assert len(calls) == (len(takes) if run == "cold" else 0), run
-    assert outputs[0] == outputs[1]
+    programme, calls, _ = _productions(tmp_path, monkeypatch, 2)
+    cold = programme("cold")
+    assert len(calls) == 3
+    assert programme("warm") == cold and calls == []
+
+
+def _flip_a_digit(text: str, field: str) -> str:
+    """``text`` with one digit of ``field``'s number changed, as a bad disk sector might."""
+    match = re.search(rf'"{field}": -?\d+\.(\d)', text)
+    assert match, text[:200]
+    digit = match.group(1)
+    return text[: match.start(1)] + str((int(digit) + 5) % 10) + text[match.end(1) :]
+
+
+def test_damaged_measurements_are_measured_again_and_the_audio_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loudness measurements kept between renders get the integrity of takes: a file damaged
+    # the way a disk or a user would damage it is measured again, and the programme is the same.
+    programme, calls, memo = _productions(tmp_path, monkeypatch, 6)
+    first = programme("first")
+    files = sorted(memo.root.glob("*/*.json"))
+    assert len(files) == len(calls) == 7
+
+    def stored(path: Path) -> TakeLoudness:
+        measured = memo.get(path.stem)
+        assert measured is not None
+        return measured
+
+    damaged = {
+        "one digit of the loudness": lambda p: p.write_text(
+            _flip_a_digit(p.read_text("utf-8"), "own"), "utf-8"
+        ),
+        "one digit of the peak": lambda p: p.write_text(
+            _flip_a_digit(p.read_text("utf-8"), "peak"), "utf-8"
+        ),
+        "an absurd value": lambda p: p.write_text(
+            re.sub(r'"own": [^,]+', '"own": 1e300', p.read_text("utf-8")), "utf-8"
+        ),
+        "a truncated file": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+        # Whole, well-formed files whose numbers cannot be this take's (a bug, another tool):
+        "wrong block count": lambda p: memo.put(
+            p.stem, replace(stored(p), blocks=stored(p).blocks[:-3])
+        ),
+        "an impossible peak": lambda p: memo.put(p.stem, replace(stored(p), peak=1e-6)),
+    }
+    for path, damage in zip(files, damaged.values(), strict=False):
+        damage(path)
+    assert programme("again") == first
+    assert len(calls) == len(damaged)  # each damaged file measured again, the good one not
+    assert programme("third") == first and calls == []  # and stored whole again
+
+
+def _stuck_writer(root: str, key: str) -> None:
+    """Store a take, but never finish: the take's temporary file stays while this process
+    lives (as if it were killed at that moment)."""
+    os.fsync = lambda fd: time.sleep(3600)  # type: ignore[assignment]
+    TakeCache(Path(root)).put(key, make_take(0, 1000))
+
+
+def test_sweep_removes_the_parts_of_dead_writers_only(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    cache = TakeCache(tmp_path)
+    writers = {k: ctx.Process(target=_stuck_writer, args=(str(tmp_path), k * 32)) for k in "ab"}
+    for writer in writers.values():
+        writer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.rglob(".*.part"))) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        parts = {k: next(tmp_path.glob(f"{k * 2}/.*.part")) for k in "ab"}
+        os.kill(writers["a"].pid, signal.SIGKILL)  # not reaped yet: a zombie is dead too
+        time.sleep(0.2)
+        # A process id given to another process since: this one, with another start time.
+        reused = tmp_path / "cc" / f".{'c' * 16}.{os.getpid()}-1.abcdefgh.part"
+        reused.parent.mkdir()
+        reused.write_bytes(b"")
+        # Measurements are written the same way, beside the takes.
+        (tmp_path / "loudness" / "dd").mkdir(parents=True)
+        stale_measurement = tmp_path / "loudness" / "dd" / reused.name
+        stale_measurement.write_bytes(b"")
+        assert cache.sweep() == 3
+        assert not parts["a"].exists() and not reused.exists() and not stale_measurement.exists()
+        assert parts["b"].exists()  # its writer is alive
+        assert cache.sweep() == 0
+    finally:
+        for writer in writers.values():
+            writer.kill()
+            writer.join()
+    assert cache.sweep() == 1 and list(tmp_path.rglob(".*.part")) == []

@@ -1,23 +1,23 @@
 """`tts-pipeline check` end to end: real renders (offline voice), the real recogniser with the
 packaged Whisper base model, offline; a damaged render flagged at the damaged utterance, on the
-report and on the listening page (in a real Chromium); the errors a user can meet."""
+report and on the listening page (in a real Chromium). The errors a user can meet before the
+recogniser runs: test_check_cli.py."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.check_tools import require_check_extra
+from tests.cli_tools import run_cli
+from tests.test_page import embedded
 from tests.test_page_browser import Browser
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.ffmpeg import ffmpeg_exe
 
 pytestmark = pytest.mark.usefixtures("check_extra")
 
@@ -59,13 +59,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+    return run_cli(*args, env=env, timeout=900)
 
 
 def report_of(path: Path) -> dict[str, Any]:
@@ -97,6 +91,7 @@ def test_reference_render_checks_offline(
     manifest = report_of(tmp_path / "speech_zh.manifest.json")
     report = report_of(tmp_path / "speech_zh.check.json")
     assert f"check: {tmp_path / 'speech_zh.check.json'}" in result.stdout
+    assert "Transcribing" in result.stderr  # the progress bar, named by its stage
     assert report["audio"] == "speech_zh.m4b" and "packaged" in report["model"]
     utterances = report["utterances"]
     assert sorted(u["id"] for u in utterances) == sorted(u["id"] for u in manifest["utterances"])
@@ -194,47 +189,20 @@ def test_flagged_sentences_are_marked_on_the_page(
         browser.close()
 
 
-# ---------------------------------------------------------------------------------------------
-# Errors: one line, exit 2, nothing written
-
-
-@pytest.fixture
-def render_copy(damaged: Path, tmp_path: Path) -> Iterator[Path]:
-    """A copy of the damaged render's files, with no report."""
-    copy = tmp_path / "render"
-    shutil.copytree(damaged, copy)
-    for report in copy.glob("*.check.json"):
-        report.unlink()
-    yield copy
-
-
-def test_missing_manifest(env: dict[str, str], render_copy: Path) -> None:
-    (render_copy / "short.manifest.json").unlink()
-    line = one_error_line(run(env, "check", str(render_copy / "short.wav")))
-    assert "no manifest for" in line and "short.manifest.json" in line
-    assert not list(render_copy.glob("*.check.json"))
-
-
-def test_audio_that_does_not_match_its_manifest(env: dict[str, str], render_copy: Path) -> None:
-    audio = render_copy / "short.wav"
-    cut = render_copy / "cut.wav"
-    subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(audio), "-t", "3", str(cut)], check=True)
-    cut.replace(audio)
-    line = one_error_line(run(env, "check", str(audio)))
-    assert "short.wav does not match its manifest" in line and "3.00 s" in line
-    assert not list(render_copy.glob("*.check.json"))
-
-
-def test_without_the_extra_says_how_to_install_it(
-    env: dict[str, str], render_copy: Path, tmp_path: Path
+def test_the_marked_page_is_the_renders_page_with_the_flags(
+    env: dict[str, str], damaged: Path, checked: subprocess.CompletedProcess[str], tmp_path: Path
 ) -> None:
-    # An environment where the recogniser cannot be imported, as without the extra.
-    shadow = tmp_path / "shadow"
-    shadow.mkdir()
-    (shadow / "faster_whisper.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'faster_whisper'\")\n", encoding="utf-8"
+    # The page check writes again from the manifest is the one a render writes, flags aside.
+    assert checked.returncode == 0, checked.stderr
+    plain = tmp_path / "plain"
+    rendered = run(
+        env, "render", str(damaged.parent / "short.txt"), "-o", str(plain), "--format", "wav"
     )
-    without = dict(env, PYTHONPATH=os.pathsep.join([str(shadow), env.get("PYTHONPATH", "")]))
-    line = one_error_line(run(without, "check", str(render_copy / "short.wav")))
-    assert "pip install 'tts-pipeline[check]'" in line and "uv sync --group quality" in line
-    assert not list(render_copy.glob("*.check.json"))
+    assert rendered.returncode == 0, rendered.stderr
+    _text, written = embedded((plain / "short.html").read_text("utf-8"))
+    _text, marked = embedded((damaged / "short.html").read_text("utf-8"))
+    assert written["flags"] == [] and [f["utterance"] for f in marked["flags"]] == [DAMAGED]
+    for block in marked["blocks"]:
+        for piece in block["pieces"]:
+            piece.pop("flag", None)
+    assert {**marked, "flags": []} == written

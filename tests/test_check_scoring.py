@@ -4,6 +4,8 @@ recogniser model (located, assembled, checked)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,17 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.check_tools import require_check_extra
+from tts_pipeline import scratch
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.outputs import asr_model
-from tts_pipeline.outputs.scoring import (
-    Difference,
-    FlagRule,
-    UtteranceCheck,
-    align,
-    build_report,
-    cer,
-    fold_text,
-)
+from tts_pipeline.outputs.check import asr_model
+from tts_pipeline.outputs.check.report import FlagRule, UtteranceCheck, build_report
+from tts_pipeline.outputs.check.scoring import Difference, align, cer, fold_text
 
 # ---------------------------------------------------------------------------------------------
 # Folding
@@ -49,7 +45,7 @@ def test_fold_leaves_other_languages_unnormalized() -> None:
 
 def test_fold_traditional_to_simplified() -> None:
     require_check_extra()
-    from tts_pipeline.outputs.check import simplifier
+    from tts_pipeline.outputs.check.recogniser import simplifier
 
     assert fold_text("這個會議，發展經濟。", "zh-CN", simplifier()) == "这个会议发展经济"
 
@@ -184,10 +180,17 @@ def test_choose_model(tmp_path: Path) -> None:
 def test_packaged_model_is_assembled_once_checked_and_repaired(tmp_path: Path) -> None:
     require_check_extra()
     root = tmp_path / "models" / "whisper"
+    # A killed assembly's half-made folder (its process is gone), and a running one's.
+    killed = root.parent / f".whisper.{_finished_pid()}-1.abc123{scratch.PART_SUFFIX}"
+    running = root.parent / f"{scratch.part_prefix('whisper')}def456{scratch.PART_SUFFIX}"
+    for folder in (killed, running):
+        folder.mkdir(parents=True)
+        (folder / "model.bin").write_bytes(b"half")
     assert asr_model.packaged_model(root) == root
     names = sorted(p.name for p in root.iterdir())
     assert names == ["config.json", "model.bin", "tokenizer.json", "vocabulary.txt"]
-    assert [p.name for p in root.parent.iterdir()] == ["whisper"]  # no temporary left
+    # No temporary of this run left, the killed run's removed, the running one's kept.
+    assert sorted(p.name for p in root.parent.iterdir()) == sorted([running.name, "whisper"])
     model_bin = root / "model.bin"
     assert asr_model.file_sha256(model_bin) == asr_model.MODEL_FILES[-1].sha256
     stamp = model_bin.stat().st_mtime_ns
@@ -202,6 +205,13 @@ def test_packaged_model_is_assembled_once_checked_and_repaired(tmp_path: Path) -
         handle.write(bytes([byte[0] ^ 0xFF]))
     assert asr_model.packaged_model(root) == root
     assert asr_model.file_sha256(model_bin) == asr_model.MODEL_FILES[-1].sha256
+
+
+def _finished_pid() -> int:
+    """The process id of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def test_packaged_files_that_do_not_match_their_digest_are_refused(

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli_tools import run_cli
 
 
 def plan(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "plan", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli("plan", *args)
 
 
 def test_fill_values_are_spoken_and_listed(tmp_path: Path, sample_path: Path) -> None:

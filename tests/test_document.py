@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tts_pipeline.document import (
+from tts_pipeline.errors import InputError
+from tts_pipeline.text.document import (
     clean,
     decode,
     fullwidth_punctuation,
@@ -14,7 +15,6 @@ from tts_pipeline.document import (
     parse,
     read_text,
 )
-from tts_pipeline.errors import InputError
 
 SPEECH = "标题\n\n各位同志：\n\n第一，做好工作。内容。\n\n第二，加强学习。内容！\n"
 
@@ -166,6 +166,52 @@ def test_mixed_encodings_refused_with_the_line() -> None:
     data = "第一行是UTF-8编码的文字。\n".encode() + "第二行是GBK编码的文字。\n".encode("gbk")
     with pytest.raises(InputError, match="mixes encodings: UTF-8 up to line 2"):
         decode(data)
+
+
+GBK_BODY = "同志们：\n\n学水平。一是加强教师队伍建设，二是推进课程改革。\n\n谢谢大家！\n"
+
+
+@pytest.mark.parametrize("title", ["测试", "讲", "会议讲话"])
+def test_a_short_utf8_title_before_a_gbk_body_is_mixed(title: str) -> None:
+    # The title's bytes read as GB18030 are mojibake (测试 → 娴嬭瘯): not a decoding to pick.
+    data = f"{title}\n".encode() + GBK_BODY.encode("gbk")
+    with pytest.raises(InputError, match="mixes encodings: UTF-8 up to line 2"):
+        decode(data)
+
+
+def test_mixed_even_when_the_gbk_part_starts_like_utf8() -> None:
+    # 学水平 in GBK is valid UTF-8 too (ѧˮƽ): the break comes three characters later.
+    body = "学水平。一是加强教师队伍建设。\n".encode("gbk")
+    assert body.decode("utf-8", errors="ignore").startswith("ѧˮƽ")
+    with pytest.raises(InputError, match="mixes encodings: UTF-8 up to line 2"):
+        decode("测试\n".encode() + body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["师，同志们：大家好！", "元，约占全部财政支出的百分之二十。", "路漫漫其修远兮。"],
+)
+def test_gbk_that_starts_like_utf8_still_decodes(text: str) -> None:
+    data = text.encode("gbk")
+    with pytest.raises(UnicodeDecodeError) as caught:
+        data.decode("utf-8")
+    assert not data[: caught.value.start].isascii()  # its first bytes are valid UTF-8 too
+    assert decode(data) == text
+
+
+def test_mixed_encoding_rule_on_every_start_of_the_reference(sample_text: str) -> None:
+    """Both directions, from every 3rd character of the reference: GBK from there decodes; a
+    UTF-8 title of one or two characters from there before a GBK body is refused."""
+    starts = [
+        i for i in range(0, len(sample_text) - 80, 3) if "\u4e00" <= sample_text[i] <= "\u9fff"
+    ]
+    body = sample_text[sample_text.index("\n") :].encode("gbk", errors="ignore")
+    for i in starts:
+        chunk = sample_text[i : i + 80]
+        assert decode(chunk.encode("gbk")) == chunk
+        for title in (sample_text[i], sample_text[i : i + 2]):
+            with pytest.raises(InputError, match="mixes encodings"):
+                decode(title.encode() + body)
 
 
 def test_nul_bytes_in_text_are_binary() -> None:

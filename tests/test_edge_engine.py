@@ -9,18 +9,24 @@ import signal
 import socket
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from edge_tts.drm import DRM
 
-from tts_pipeline.engines import get_engine
 from tts_pipeline.engines.base import SynthesisRequest, Take
-from tts_pipeline.engines.edge import EdgeEngine, EdgeOptions, list_voices
-from tts_pipeline.engines.edge_endpoint import ENV_VAR, normalize_endpoint, voice_list_url
-from tts_pipeline.engines.edge_retry import Kind, RetryPolicy, classify
-from tts_pipeline.engines.edge_text import clean_text, is_speakable, split_for_service
-from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
+from tts_pipeline.engines.edge.endpoint import ENV_VAR, normalize_endpoint, voice_list_url
+from tts_pipeline.engines.edge.engine import EdgeEngine, EdgeOptions
+from tts_pipeline.engines.edge.retry import Kind, RetryPolicy, classify
+from tts_pipeline.engines.edge.text import clean_text, is_speakable, split_for_service
+from tts_pipeline.engines.edge.voices import list_voices
+from tts_pipeline.engines.registry import get_engine
+from tts_pipeline.errors import EngineStopped, EngineUnavailable, SettingsError, SynthesisError
+from tts_pipeline.synthesis.cache import TakeCache
+from tts_pipeline.synthesis.progress import NoProgress
+from tts_pipeline.synthesis.run import run_engine
+from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.voices import VoiceProfile
 
 try:  # tests/ may or may not be a package; the fake works either way
@@ -193,21 +199,32 @@ def test_server_clock_skew_is_corrected_by_edge_tts() -> None:
     assert DRM.clock_skew_seconds == pytest.approx(3600.0, abs=5.0)
 
 
-def test_service_down_stops_after_three_failures_in_a_row(fake: FakeEdgeService) -> None:
-    fake.add_fault(Fault("unavailable", times=None))
-    engine = engine_for(fake)
-    received = []
-
+def run_pipeline(
+    engine: EdgeEngine, texts: list[str], store: TakeStore, jobs: int
+) -> tuple[list[str], SynthesisError]:
+    """Synthesize ``texts`` as a render does (run_engine: each take stored as it arrives) until
+    the engine fails: the keys stored, and the error."""
+    missing = {f"key{i}": SynthesisRequest(i, text) for i, text in enumerate(texts)}
+    stored: list[str] = []
     with pytest.raises(SynthesisError) as caught:
-        for item in engine.synthesize(requests_for(TEXTS), profile(), jobs=2):
-            received.append(item)
+        run_engine(engine, profile(), missing, list(missing), store, jobs, NoProgress(), stored)
+    return stored, caught.value
 
-    message = str(caught.value)
-    assert received == []
-    assert caught.value.exit_code == 4
+
+def test_service_down_stops_after_three_failures_in_a_row(
+    fake: FakeEdgeService, tmp_path: Path
+) -> None:
+    fake.add_fault(Fault("unavailable", times=None))
+    stored, error = run_pipeline(engine_for(fake), TEXTS, TakeCache(tmp_path), jobs=2)
+
+    message = str(error)
+    assert stored == []
+    assert type(error) is SynthesisError  # run_engine says it again, with the counts
+    assert error.exit_code == 4
     assert "failed 3 utterances in a row" in message
     assert "HTTP 503" in message
-    assert f"0 of {len(TEXTS)} utterances finished" in message
+    # The takes are kept in the take cache: said so (the store decides, not the engine).
+    assert f"0 of {len(TEXTS)} utterances finished and are kept" in message
     assert "rerun the same command to resume" in message
     assert "\n" not in message
     # It stopped: at most the 3 failed utterances plus the one in flight beside them.
@@ -230,8 +247,17 @@ def test_finished_takes_come_out_before_the_error(fake: FakeEdgeService) -> None
     message = str(caught.value)
     assert "could not synthesize 1 utterance(s)" in message
     assert "utterance 2" in message and "cut short" in message
-    assert "3 of 4 utterances finished" in message
+    assert isinstance(caught.value, EngineStopped)
     assert sum(r.text == bad for r in fake.requests) == FAST.retry.attempts
+
+
+def test_takes_not_kept_are_said_to_be_lost(fake: FakeEdgeService) -> None:
+    """The same failure in a render without a take cache (--no-cache)."""
+    fake.add_fault(Fault("close", text="掐断", times=None, at=0.5))
+    texts = [TEXTS[0], TEXTS[1], "第二，这一句总是被掐断。", TEXTS[3]]
+    stored, error = run_pipeline(engine_for(fake), texts, MemoryStore(), jobs=1)
+    assert sorted(stored) == ["key0", "key1", "key3"]
+    assert str(error).endswith("; 3 of 4 utterances finished but were not kept (--no-cache)")
 
 
 class _PieceCancelledEngine(EdgeEngine):
@@ -256,7 +282,7 @@ def test_a_piece_that_ends_cancelled_is_a_failure_not_a_lost_take(
     assert sorted(received) == [0, 2]
     message = str(caught.value)
     assert "utterance 1" in message and "CancelledError" in message
-    assert "2 of 3 utterances finished" in message
+    assert isinstance(caught.value, EngineStopped)
 
 
 def test_unknown_voice(fake: FakeEdgeService) -> None:
@@ -567,3 +593,33 @@ def test_error_classification() -> None:
     assert classify(aiohttp.ServerDisconnectedError()) is Kind.TRANSIENT
     assert classify(ConnectionResetError()) is Kind.TRANSIENT
     assert classify(KeyError("bug")) is Kind.FATAL
+
+
+# ---------------------------------------------------------------------------------------------
+# The edge-tts internals we rely on
+
+
+def test_the_edge_tts_globals_we_set_are_the_ones_it_connects_to() -> None:
+    """engines/edge/endpoint.py points edge-tts at another server by setting two private module
+    globals (edge-tts has no option for it). Called without our engine, edge-tts itself must
+    reach the fake through them; a release that moves them fails here (pyproject.toml pins
+    edge-tts below 8 for that reason)."""
+    import edge_tts
+
+    from tts_pipeline.engines.edge.endpoint import use_endpoint
+
+    async def speak_and_list() -> tuple[int, int]:
+        audio = 0
+        communicate = edge_tts.Communicate("你好", "zh-CN-YunyangNeural", connect_timeout=5)
+        async with asyncio.timeout(20):
+            async for chunk in communicate.stream():
+                if chunk["type"] == "audio":
+                    audio += len(chunk["data"])
+            voices = await edge_tts.list_voices()
+        return audio, len(voices)
+
+    with FakeEdgeService(latency=0.0, speed=0.0) as service:
+        use_endpoint(normalize_endpoint(service.url))
+        audio, voices = asyncio.run(speak_and_list())
+        assert len(service.requests) == 1 and audio > 0
+        assert voices == len(service.voices)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from tts_pipeline.cli import app
-from tts_pipeline.engines import get_engine
+from tests.cli_tools import cli
 from tts_pipeline.engines.base import SynthesisRequest, Take
 from tts_pipeline.engines.espeak import EspeakEngine, EspeakParams, parse_wav
+from tts_pipeline.engines.registry import get_engine
 from tts_pipeline.errors import EngineUnavailable, SettingsError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
 needs_espeak = pytest.mark.skipif(
@@ -123,11 +123,9 @@ def test_missing_program_names_the_install_command(
     source = tmp_path / "talk.txt"
     source.write_text("Meeting\n\nGood morning.\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        app, ["render", str(source), "--voice", "espeak-en", "-o", str(out)]
-    )
-    assert result.exit_code == 3
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    code, _, stderr = cli("render", str(source), "--voice", "espeak-en", "-o", str(out))
+    assert code == 3
+    (line,) = [line for line in stderr.splitlines() if line.strip()]
     assert line.startswith("error: the espeak voice needs the espeak-ng program")
     assert "apt-get install espeak-ng" in line
     assert not out.exists()

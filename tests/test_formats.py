@@ -8,7 +8,6 @@ import html
 import json
 import re
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,23 @@ from tests.audio_tools import (
     ebur128,
     ffmetadata,
     noise,
+    pcm_of,
     silence,
     tone,
     voiced_regions,
 )
-from tts_pipeline.containers import FORMATS, Cover, cue_unquote, encode, load_cover
+from tests.cli_tools import run_cli
+from tts_pipeline.audio.loudness.meter import integrated_loudness
+from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError, SettingsError
-from tts_pipeline.export import Tags, ffmpeg_exe
-from tts_pipeline.loudness import integrated_loudness
-from tts_pipeline.render import MemoryStore, RenderSettings, render
-from tts_pipeline.stitch import ChapterMark, Placement, Timeline, stream_pcm
+from tts_pipeline.ffmpeg import ffmpeg_exe
+from tts_pipeline.outputs.containers import FORMATS, encode
+from tts_pipeline.outputs.cover import Cover, load_cover
+from tts_pipeline.outputs.cue_sheet import cue_sheet, cue_unquote
+from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
 
 HOSTILE = 'Part = one; #2 \\ back "quoted" --> A&B <c>'
@@ -302,7 +307,7 @@ def test_png_cover_size_is_read(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Direct encoding: hostile titles (newline included) in every container, and atomicity
 
-NASTY = ["Eins = 1; #x", 'Back \\ slash "q" --> &amp; <b>', "Two\nlines"]
+NASTY = ["Eins = 1; #x", 'Back \\ slash "q" --> &amp; <b>', "Two lines"]
 
 
 def _timeline() -> Timeline:
@@ -316,14 +321,14 @@ def _timeline() -> Timeline:
 def test_hostile_titles_round_trip_every_container(tmp_path: Path, fmt: str) -> None:
     timeline = _timeline()
     out = tmp_path / f"x.{FORMATS[fmt].extension}"
-    tags = Tags(title="T = 1; #\\ x", artist="A\nB")
+    tags = Tags(title="T = 1; #\\ x", artist="A B")
     takes = [tone(0.5) for _ in range(3)]
-    encode(stream_pcm(timeline, iter(takes)), timeline, tags, {fmt: out})
+    encode(pcm_of(timeline, takes), lambda: timeline, tags, {fmt: out}, sample_rate=SR)
     meta = ffmetadata(out)
     assert [c["title"] for c in meta.chapters] == NASTY
     assert [c["start_ms"] for c in meta.chapters] == [0, 500, 1000]
     if fmt != "opus":  # Ogg keeps tags on the stream; ffmetadata prints the file's only
-        assert meta.tags["title"] == "T = 1; #\\ x" and meta.tags["artist"] == "A\nB"
+        assert meta.tags["title"] == "T = 1; #\\ x" and meta.tags["artist"] == "A B"
 
 
 def test_failed_multi_format_encode_writes_nothing_and_keeps_old_files(tmp_path: Path) -> None:
@@ -336,7 +341,7 @@ def test_failed_multi_format_encode_writes_nothing_and_keeps_old_files(tmp_path:
         raise RuntimeError("engine died")
 
     with pytest.raises(RuntimeError):
-        encode(broken(), timeline, Tags("t"), targets)
+        encode(broken(), lambda: timeline, Tags("t"), targets, sample_rate=SR)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.mp3"]
     assert targets["mp3"].read_bytes() == b"previous good file"
 
@@ -353,7 +358,7 @@ def test_a_stop_after_the_last_chunk_keeps_no_file(tmp_path: Path) -> None:
         asked.append(sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")))
         raise KeyboardInterrupt
 
-    pcm = stream_pcm(timeline, iter([tone(0.5)] * 3))
+    pcm = pcm_of(timeline, [tone(0.5)] * 3)
     with pytest.raises(KeyboardInterrupt):
         encode(pcm, lambda: timeline, Tags("t"), targets, sample_rate=SR, before_keeping=stopped)
     assert asked == [["t.m4b"]]  # asked once, with only the previous file in place
@@ -365,8 +370,9 @@ def test_tagging_failure_is_one_error_and_leaves_nothing(tmp_path: Path) -> None
     timeline = _timeline()
     bad = Cover(b"\xff\xd8\xff" + b"\x00" * 10, "image/unknown")  # mutagen cannot file it
     with pytest.raises(PipelineError, match="tagging the m4b file failed"):
-        encode(stream_pcm(timeline, iter([tone(0.5)] * 3)), timeline, Tags("t"),
-               {"m4b": tmp_path / "t.m4b", "flac": tmp_path / "t.flac"}, cover=bad)  # fmt: skip
+        encode(pcm_of(timeline, [tone(0.5)] * 3), lambda: timeline, Tags("t"),
+               {"m4b": tmp_path / "t.m4b", "flac": tmp_path / "t.flac"}, cover=bad,
+               sample_rate=SR)  # fmt: skip
     assert list(tmp_path.iterdir()) == []
 
 
@@ -384,8 +390,16 @@ def test_all_formats_decode_to_the_same_programme(rendered) -> None:
 
 
 def test_replace_keeps_settings_validated(tmp_path: Path) -> None:
+    """Settings made from others with dataclasses.replace are checked and normalized again."""
     settings = RenderSettings(voice=load_profile(None), output_dir=tmp_path)
-    assert replace(settings, formats=("wav",)).formats == ("wav",)
+    assert replace(settings, formats=("WAV,mp3", "wav")).formats == ("wav", "mp3")
+    with pytest.raises(SettingsError, match="unknown format 'ogg'"):
+        replace(settings, formats=("ogg",))
+    with pytest.raises(SettingsError, match="between"):
+        replace(settings, loudness=3.0)
+    cover = replace(settings, cover=jpeg(tmp_path / "c.jpg")).cover_image
+    assert cover is not None and cover.mime == "image/jpeg"
+    assert replace(settings, author="A").cover_image is None
 
 
 @pytest.mark.parametrize(
@@ -402,13 +416,7 @@ def test_cli_rejects_bad_output_options_in_one_line(
 ) -> None:
     source = tmp_path / "talk.txt"
     source.write_text(DOCUMENT, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "render", str(source), "-o", "out", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    result = run_cli("render", source, "-o", "out", *args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(message), result.stderr
@@ -428,3 +436,159 @@ def test_a_silent_take_is_placed_and_skipped_by_subtitles(tmp_path: Path) -> Non
     silent = manifest["utterances"][1]
     assert silent["start"] == silent["end"]
     assert abs(ebur128(result.outputs["m4b"]).integrated - TARGET) <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata text a user can give (the title, headings, --author, a preset's display name): every
+# container reads back what was meant. A trailing backslash is kept; control characters (C0, C1,
+# DEL, line and paragraph separators) become one space, at the ends nothing (issue 13).
+
+HOSTILE_CHAPTERS = [
+    ("Ends in a backslash \\", "Ends in a backslash \\"),
+    ("CR\rinjected [CHAPTER]", "CR injected [CHAPTER]"),
+    ("LF\ntitle=x\\", "LF title=x\\"),
+    ('Tab\tand = ; # \\ "q"', 'Tab and = ; # \\ "q"'),
+    ("C0\x00\x01\x1b[31m C1\x85\x9f end\x7f", "C0 [31m C1 end"),
+    ("\u2028Separators\u2029 \r\n", "Separators"),
+]
+HOSTILE_TAGS = Tags(
+    title="Talk ends in \\",
+    artist="Ann\r\n[CHAPTER]\nTIMEBASE=1/1000\\",
+    album="Album\ttab",
+    comment="semi; hash # eq = \\",
+)
+MEANT_TAGS = {
+    "title": "Talk ends in \\",
+    "artist": "Ann [CHAPTER] TIMEBASE=1/1000\\",
+    "album": "Album tab",
+    "comment": "semi; hash # eq = \\",
+}
+
+
+def _hostile_timeline() -> Timeline:
+    n = SR // 2
+    count = len(HOSTILE_CHAPTERS)
+    placements = tuple(Placement(f"u{i}", i, i * n, i * n + n, 0) for i in range(count))
+    marks = tuple(
+        ChapterMark(title, i * n, i * n + n) for i, (title, _) in enumerate(HOSTILE_CHAPTERS)
+    )
+    return Timeline(SR, placements, marks, count * n)
+
+
+def _read_back(fmt: str, path: Path) -> tuple[list[str], dict[str, str]]:
+    """Chapter titles and tags as the format's own reader sees them (mutagen; ffmpeg for WAV)."""
+    if fmt in ("m4b", "m4a"):
+        mp4 = MP4(path)
+        assert mp4.tags is not None
+        keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "comment": "\xa9cmt"}
+        return [c.title for c in mp4.chapters], {k: mp4.tags[v][0] for k, v in keys.items()}
+    if fmt == "mp3":
+        id3 = ID3(path)
+        (toc,) = id3.getall("CTOC")
+        chaps = {c.element_id: c for c in id3.getall("CHAP")}
+        assert len(chaps) == len(toc.child_element_ids)
+        titles = []
+        for element in toc.child_element_ids:
+            frames = chaps[element].sub_frames
+            assert list(frames) == ["TIT2"], frames  # nothing swallowed into the chapter
+            titles.append(frames["TIT2"].text[0])
+        texts = {"title": "TIT2", "artist": "TPE1", "album": "TALB"}
+        tags = {k: str(id3[v]) for k, v in texts.items()}
+        (comment,) = [f for f in id3.getall("TXXX") if f.desc == "comment"]
+        return titles, {**tags, "comment": comment.text[0]}
+    if fmt in ("opus", "flac"):
+        vorbis = (OggOpus(path) if fmt == "opus" else FLAC(path)).tags
+        assert vorbis is not None
+        keys = vorbis.keys()  # (a list of pairs underneath: iterating it gives no keys)
+        names = [k for k in keys if re.fullmatch(r"CHAPTER\d{3}NAME", k, re.I)]
+        assert len([k for k in keys if re.fullmatch(r"CHAPTER\d{3}", k, re.I)]) == len(names)
+        titles = [str(vorbis[f"CHAPTER{n:03d}NAME"][0]) for n in range(1, len(names) + 1)]
+        keys = {"title": "title", "artist": "artist", "album": "album", "comment": "description"}
+        return titles, {k: str(vorbis[v][0]) for k, v in keys.items()}
+    meta = ffmetadata(path)  # WAV: RIFF INFO tags (its chapters are in the cue sheet)
+    return [], {k: meta.tags[k] for k in MEANT_TAGS}
+
+
+def _cue_commands(text: str) -> list[tuple[str, list[str]]]:
+    """A cue sheet as a strict reader sees it: any line break ends a line (str.splitlines), a
+    command is a word and its arguments, strings are quoted with backslash escapes."""
+    token = re.compile(r'"((?:\\.|[^"\\])*)"|(\S+)')
+    commands = []
+    for line in text.splitlines():
+        words = [
+            re.sub(r"\\(.)", r"\1", quoted) if bare == "" else bare
+            for quoted, bare in token.findall(line)
+        ]
+        if words:
+            commands.append((words[0], words[1:]))
+    return commands
+
+
+@pytest.mark.parametrize("fmt", ["m4b", "m4a", "mp3", "opus", "flac", "wav"])
+def test_hostile_metadata_text_reads_back_as_meant(tmp_path: Path, fmt: str) -> None:
+    timeline = _hostile_timeline()
+    out = tmp_path / f"x.{FORMATS[fmt].extension}"
+    takes = [tone(0.5) for _ in HOSTILE_CHAPTERS]
+    encode(pcm_of(timeline, takes), lambda: timeline, HOSTILE_TAGS, {fmt: out}, sample_rate=SR)
+    titles, tags = _read_back(fmt, out)
+    assert tags == MEANT_TAGS
+    if fmt == "wav":
+        commands = _cue_commands(cue_sheet(timeline, HOSTILE_TAGS, out.name))
+        assert [c for c, _ in commands].count("TRACK") == len(HOSTILE_CHAPTERS)
+        assert {c for c, _ in commands} <= {"REM", "PERFORMER", "TITLE", "FILE", "TRACK", "INDEX"}
+        titles = [args[0] for c, args in commands if c == "TITLE"][1:]  # after the album's
+        performers = {args[0] for c, args in commands if c == "PERFORMER"}
+        assert performers == {MEANT_TAGS["artist"]}
+    assert titles == [meant for _, meant in HOSTILE_CHAPTERS]
+
+
+def test_a_title_and_heading_ending_in_a_backslash_survive_a_render(tmp_path: Path) -> None:
+    # The whole path: document → plan → every format, the tags and chapters read back.
+    source = tmp_path / "talk.txt"
+    source.write_text(
+        "Ends in \\\nHello there.\n# Heading \\\nBody one.\n# Last = ; # \\\nBody two.\n",
+        encoding="utf-8",
+    )
+    settings = RenderSettings(
+        voice=load_profile(None),
+        output_dir=tmp_path / "out",
+        use_cache=False,
+        formats=("m4b", "mp3", "opus", "flac", "wav"),
+        author="Ann\rBob\\",
+    )
+    result = render(source, settings, store=MemoryStore(), engine=SyntheticEngine(make_take))
+    chapters = ["Opening", "Heading \\", "Last = ; # \\"]
+    for fmt in ("m4b", "mp3", "opus", "flac", "wav"):
+        titles, tags = _read_back(fmt, result.outputs[fmt])
+        assert (tags["title"], tags["artist"]) == ("Ends in \\", "Ann Bob\\"), fmt
+        assert titles == ([] if fmt == "wav" else chapters), fmt
+    commands = _cue_commands(result.outputs["cue"].read_text("utf-8"))
+    assert [args[0] for c, args in commands if c == "TITLE"] == ["Ends in \\", *chapters]
+
+
+def _damaged(good: bytes, damage: str) -> bytes:
+    noise = bytes((i * 97 + 13) % 256 for i in range(len(good)))
+    third = len(good) // 3
+    if damage == "a JPEG header, then noise":
+        return good[:20] + noise
+    if damage == "truncated":
+        return good[: len(good) // 2]
+    return good[:third] + noise[third : 2 * third] + good[2 * third :]  # a garbled middle
+
+
+@pytest.mark.parametrize("damage", ["a JPEG header, then noise", "truncated", "a garbled middle"])
+@pytest.mark.parametrize("kind", ["jpg", "png"])
+def test_a_damaged_cover_is_refused_before_anything_runs(
+    tmp_path: Path, damage: str, kind: str
+) -> None:
+    good = tmp_path / f"good.{kind}"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=s=160x120:d=1",
+         "-frames:v", "1", str(good)],
+        check=True,
+    )  # fmt: skip
+    assert load_cover(good).data == good.read_bytes()
+    cover = tmp_path / f"cover.{kind}"
+    cover.write_bytes(_damaged(good.read_bytes(), damage))
+    with pytest.raises(SettingsError, match=rf"^cover image {re.escape(str(cover))} is damaged"):
+        RenderSettings(voice=load_profile(None), output_dir=tmp_path / "out", cover=cover)

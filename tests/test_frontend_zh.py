@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tts_pipeline.engines.litert_model import locate_model_files
-from tts_pipeline.frontend_zh import (
+from tts_pipeline.engines.local_zh.frontend import (
     Pause,
     frontend_version,
     pinyin_of,
@@ -19,9 +18,10 @@ from tts_pipeline.frontend_zh import (
     syllables_of,
     text_to_phonemes,
 )
-from tts_pipeline.frontend_zh.g2p import load_overrides
-from tts_pipeline.frontend_zh.symbols import split_syllable, to_baker
-from tts_pipeline.frontend_zh.text import is_han, spoken_units
+from tts_pipeline.engines.local_zh.frontend.g2p import load_overrides
+from tts_pipeline.engines.local_zh.frontend.symbols import split_syllable, to_baker
+from tts_pipeline.engines.local_zh.frontend.text import is_han, spoken_units
+from tts_pipeline.engines.local_zh.model import locate_model_files
 
 POLYPHONES = Path(__file__).parent / "data" / "polyphones_zh.tsv"
 POLYPHONE_FLOOR = 0.98  # measured 246/248 when the table was last edited (held-out: 101/103)
@@ -269,7 +269,7 @@ def test_a_clause_without_punctuation_is_cut_at_word_boundaries() -> None:
 def test_chunks_stay_as_short_as_the_sentences_the_model_learned(sample_text: str) -> None:
     # Baker's sentences are mostly 10-30 characters; FastSpeech2 garbles the end of longer
     # inputs (heard by the recogniser: bench/quality.py), so no chunk of the reference is longer.
-    from tts_pipeline.normalize import normalize
+    from tts_pipeline.text.normalize import normalize
 
     for paragraph in sample_text.split("\n"):
         spoken = normalize(paragraph.strip()).spoken
@@ -354,7 +354,7 @@ def test_key_polyphones(text: str, char: str, expected: str) -> None:
 
 
 def test_override_table_is_valid() -> None:
-    from tts_pipeline.frontend_zh.g2p import data_path
+    from tts_pipeline.engines.local_zh.frontend.g2p import data_path
 
     table = load_overrides(data_path("polyphones.tsv"))
     assert len(table.readings) > 50

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tts_pipeline.document import decode, parse
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.segment import build_plan
+from tts_pipeline.text.document import decode, parse
+from tts_pipeline.text.segment import build_plan
 
 ALPHABET = st.one_of(
     st.characters(codec=None),  # anything, lone surrogates included

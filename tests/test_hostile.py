@@ -9,15 +9,17 @@ the metadata of what was written back with mutagen).
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import subprocess
-import sys
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.cli_tools import run_cli
 
 # A short speech every row may use ({speech} in the arguments).
 SPEECH = (
@@ -58,6 +60,7 @@ class Hostile:
     check: Callable[[Run], None] | None = None
     timeout: float = 120.0
     env: dict[str, str] = field(default_factory=dict)
+    memory_mb: int | None = None  # address-space cap: a runaway read fails fast, not the machine
 
 
 def run_row(row: Hostile, tmp: Path) -> Run:
@@ -66,17 +69,22 @@ def run_row(row: Hostile, tmp: Path) -> Run:
     speech.write_text(SPEECH, encoding="utf-8")
     row.prepare(tmp)
     args = [a.format(tmp=tmp, out=out, speech=speech) for a in row.args]
-    env = {**os.environ, **row.env}
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        *args,
         cwd=tmp,
+        env={**os.environ, **row.env},
         timeout=row.timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
+        preexec_fn=_memory_cap(row.memory_mb) if row.memory_mb else None,
     )
     return Run(result.returncode, result.stdout, result.stderr, tmp, out)
+
+
+def _memory_cap(megabytes: int) -> Callable[[], None]:
+    def cap() -> None:
+        limit = megabytes << 20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return cap
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -84,6 +92,43 @@ def leftovers(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
     return sorted(p for p in folder.rglob("*") if p.name.endswith(".part"))
+
+
+# ---------------------------------------------------------------------------------------------
+# What the rows make and check
+
+TEMPLATE = "会议讲话\n\n欢迎XX中学的各位老师。\n"
+PARTLY_SPEAKABLE = "会议\n\n大家好😀，欢迎！\n\nمرحبا بكم\n\n谢谢大家！\n"
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _check_split_after_filling(run: Run, values: int) -> None:
+    plan = json.loads(run.stdout)
+    utterances = [u for c in plan["chapters"] for u in c["utterances"]]
+    assert max(len(u["spoken"]) for u in utterances) <= 300
+    assert [p["utterance"] for p in plan["placeholders"]][0] == "c01-p001-s1"
+    assert len(plan["placeholders"]) == values
+
+
+def _check_unspeakable_listed(run: Run) -> None:
+    plan = json.loads(run.stdout)
+    assert plan["unspeakable"] == [
+        {"text": "😀", "utterance": "c01-p001", "silent": False},
+        {"text": "مرحبا بكم", "utterance": "c01-p002", "silent": True},
+    ]
+    utterance = plan["chapters"][0]["utterances"][1]
+    assert set(utterance) == {"id", "text", "spoken", "pause_after"}  # unchanged shape
+
+
+def _check_unspeakable_warned(run: Run) -> None:
+    warnings = [line for line in run.lines if line.startswith("warning:")]
+    assert len(warnings) == 1, run.stderr
+    assert "cannot say some text, which is left out: '😀', 'مرحبا بكم'" in warnings[0]
+    assert "in c01-p001, c01-p002" in warnings[0]
+    assert (run.out / "partly.wav").is_file()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +150,192 @@ ROWS: list[Hostile] = [
         ("render", "{speech}", "--rate", "10%", "-o", "{out}"),
         message=r"^error: rate must look like \+10% or -5%",
     ),
+    # issue 13: the input side
+    *(
+        Hostile(
+            f"{' '.join(args[:-2] if args[-2] == '-o' else args)} (a device)",
+            args,
+            message=rf"^error: {what} /dev/zero is a character device, not a regular file",
+            memory_mb=1500,
+            timeout=60,
+        )
+        for what, args in (
+            ("input file", ("render", "/dev/zero", "-o", "{out}")),
+            ("input file", ("plan", "/dev/zero")),
+            ("input file", ("preview", "-i", "/dev/zero", "-o", "{out}")),
+            ("fills file", ("plan", "{speech}", "--fill", "/dev/zero")),
+            ("cover image", ("render", "{speech}", "--cover", "/dev/zero", "-o", "{out}")),
+        )
+    ),
+    *(
+        Hostile(
+            f"{args[0]} {option} a FIFO without a writer",
+            args,
+            message=rf"^error: {what} .*fifo\.\w+ is a FIFO \(named pipe\), not a regular file",
+            prepare=lambda tmp: [os.mkfifo(tmp / name) for name in ("fifo.txt", "fifo.toml")],
+            timeout=30,
+        )
+        for what, option, args in (
+            ("input file", "of", ("render", "{tmp}/fifo.txt", "-o", "{out}")),
+            ("input file", "of", ("plan", "{tmp}/fifo.txt")),
+            ("input file", "-i", ("preview", "-i", "{tmp}/fifo.txt", "-o", "{out}")),
+            ("fills file", "--fill", ("render", "{speech}", "--fill", "{tmp}/fifo.toml")),
+            ("voice file", "--voice", ("plan", "{speech}", "--voice", "{tmp}/fifo.toml")),
+        )
+    ),
+    Hostile(
+        "render with a fill value of 3,000 characters",
+        ("render", "{tmp}/template.txt", "--fill", "{tmp}/long.toml", "-o", "{out}"),
+        message=r"^error: fills file .*long\.toml: the value of 'XX中学' is 3000 characters "
+        r"long; a fill-in is at most 100",
+        prepare=lambda tmp: (
+            _write(tmp / "template.txt", TEMPLATE),
+            _write(tmp / "long.toml", f'"XX中学" = "{"甲" * 3000}"\n'),
+        ),
+        memory_mb=1500,
+        timeout=60,
+    ),
+    Hostile(
+        "fill values that make a sentence 4,000 characters long are split after filling",
+        ("plan", "{tmp}/template.txt", "--fill", "{tmp}/longest.toml", "--json"),
+        exit_code=0,
+        prepare=lambda tmp: (
+            _write(tmp / "template.txt", "会议\n\n" + "，".join(["XX中学"] * 40) + "。\n"),
+            _write(tmp / "longest.toml", f'"XX中学" = "{"石家庄市第一中学" * 12}附属小学"\n'),
+        ),
+        check=lambda run: _check_split_after_filling(run, values=40),
+    ),
+    *(
+        Hostile(
+            f"render a document of only {kind} with the default voice",
+            ("render", f"{{tmp}}/{name}", "-o", "{out}"),
+            message=rf"^error: the voice xiaomei can say nothing of {name}: it cannot say '",
+            prepare=lambda tmp, name=name, text=text: _write(tmp / name, text),
+        )
+        for kind, name, text in (
+            ("punctuation", "punctuation.txt", "！！！\n\n。。。，，……\n"),
+            ("emoji", "emoji.txt", "😀😀\n\n🎉🎉🎉👍\n"),
+            ("Arabic", "arabic.txt", "كلمة\n\nمرحبا بكم في الاجتماع\n"),
+        )
+    ),
+    Hostile(
+        "preview an emoji-only document with the default voice",
+        ("preview", "-i", "{tmp}/emoji.txt", "-o", "{out}"),
+        message=r"^error: the voice xiaomei can say nothing of the preview text: "
+        r"it cannot say '🎉🎉🎉👍'",
+        prepare=lambda tmp: _write(tmp / "emoji.txt", "😀😀\n\n🎉🎉🎉👍\n"),
+    ),
+    Hostile(
+        "plan shows what the voice cannot say, per utterance",
+        ("plan", "{tmp}/partly.txt", "--json"),
+        exit_code=0,
+        prepare=lambda tmp: _write(tmp / "partly.txt", PARTLY_SPEAKABLE),
+        check=lambda run: _check_unspeakable_listed(run),
+    ),
+    Hostile(
+        "render warns about the text the voice cannot say, with the utterance ids",
+        ("render", "{tmp}/partly.txt", "-o", "{out}", "--format", "wav", "--no-page"),
+        exit_code=0,
+        prepare=lambda tmp: _write(tmp / "partly.txt", PARTLY_SPEAKABLE),
+        check=lambda run: _check_unspeakable_warned(run),
+    ),
+    Hostile(
+        "render a file with a two-character UTF-8 title and a GBK body",
+        ("render", "{tmp}/mixed.txt", "-o", "{out}"),
+        message=r"^error: .*mixed\.txt mixes encodings: UTF-8 up to line 2, then bytes "
+        r"that are not UTF-8",
+        prepare=lambda tmp: (tmp / "mixed.txt").write_bytes(
+            "测试\n".encode() + SPEECH.encode("gbk")
+        ),
+    ),
+    # issue 13: the output side
+    Hostile(
+        "a title and a heading ending in a backslash, m4b and mp3",
+        ("render", "{tmp}/backslash.txt", "-o", "{out}", "--format", "m4b", "--format", "mp3"),
+        exit_code=0,
+        prepare=lambda tmp: (tmp / "backslash.txt").write_text(BACKSLASH_SPEECH, "utf-8"),
+        check=lambda run: check_metadata(
+            run,
+            "backslash",
+            "会议讲话\\",
+            XIAOMEI,
+            ["开场白", "第一，提高认识\\", "第二，狠抓落实"],
+        ),
+    ),
+    Hostile(
+        "--author with a carriage return, every container and the cue sheet",
+        (
+            "render",
+            "{speech}",
+            "-o",
+            "{out}",
+            "--author",
+            "Ann\r[CHAPTER]\nBob",
+            "--format",
+            "m4b,mp3,wav",
+            "--no-page",
+        ),
+        exit_code=0,
+        check=lambda run: check_metadata(
+            run,
+            "speech",
+            "会议讲话",
+            "Ann [CHAPTER] Bob",
+            ["开场白", "第一，提高认识", "第二，狠抓落实"],
+        ),
+    ),
+    Hostile(
+        "a damaged JPEG cover: refused before synthesis",
+        ("render", "{speech}", "-o", "{out}", "--cover", "{tmp}/cover.jpg", "--format", "mp3"),
+        message=r"^error: cover image .*cover\.jpg is damaged",
+        prepare=lambda tmp: (tmp / "cover.jpg").write_bytes(DAMAGED_JPEG),
+        check=lambda run: nothing_synthesized(),
+    ),
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the rows of issue 13 (the output side) use
+
+XIAOMEI = "Xiaomei (offline Mandarin, female)"  # the default voice's display name
+BACKSLASH_SPEECH = SPEECH.replace("会议讲话", "会议讲话\\").replace("提高认识。", "提高认识\\。")
+# A JPEG's first bytes (start of image, a JFIF header), then bytes that are no image at all.
+DAMAGED_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(
+    (i * 97 + 13) % 256 for i in range(4000)
+)
+
+
+def check_metadata(run: Run, stem: str, title: str, artist: str, chapters: list[str]) -> None:
+    """The tags and chapters of every container written, read back with mutagen (and the cue
+    sheet's text), are the ones meant."""
+    from mutagen.id3 import ID3
+    from mutagen.mp4 import MP4
+
+    written = {p.suffix for p in run.out.iterdir()}
+    if ".m4b" in written:
+        mp4 = MP4(run.out / f"{stem}.m4b")
+        assert mp4.tags is not None
+        assert (mp4.tags["\xa9nam"], mp4.tags["\xa9ART"]) == ([title], [artist])
+        assert [c.title for c in mp4.chapters] == chapters
+    if ".mp3" in written:
+        id3 = ID3(run.out / f"{stem}.mp3")
+        assert (str(id3["TIT2"]), str(id3["TPE1"])) == (title, artist)
+        (toc,) = id3.getall("CTOC")
+        frames = {c.element_id: c.sub_frames for c in id3.getall("CHAP")}
+        assert [list(frames[e]) for e in toc.child_element_ids] == [["TIT2"]] * len(chapters)
+        assert [frames[e]["TIT2"].text[0] for e in toc.child_element_ids] == chapters
+    if ".cue" in written:
+        lines = (run.out / f"{stem}.cue").read_text("utf-8").splitlines()
+        quoted = [re.fullmatch(r'\s*(\w+) "(.*)"', line) for line in lines]
+        texts = [(m.group(1), m.group(2)) for m in quoted if m and m.group(1) != "FILE"]
+        assert [t for c, t in texts if c == "TITLE"] == [title, *chapters]
+        assert {t for c, t in texts if c == "PERFORMER"} == {artist}
+        assert sum(line.strip().startswith("TRACK ") for line in lines) == len(chapters)
+
+
+def nothing_synthesized() -> None:
+    cache = Path(os.environ["TTS_PIPELINE_CACHE_DIR"])
+    assert list(cache.rglob("*.take")) == []
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])

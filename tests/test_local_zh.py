@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tts_pipeline.engines import get_engine
 from tts_pipeline.engines.base import Engine, SynthesisRequest, Take
-from tts_pipeline.engines.litert_model import (
+from tts_pipeline.engines.local_zh.engine import BAKER_MEAN_F0_HZ, LocalZhEngine
+from tts_pipeline.engines.local_zh.frontend import split_chunks, text_to_phonemes
+from tts_pipeline.engines.local_zh.model import (
     BakerRuntime,
     ModelFiles,
     locate_model_files,
     prepare_models,
 )
-from tts_pipeline.engines.local_zh import BAKER_MEAN_F0_HZ, LocalZhEngine
+from tts_pipeline.engines.registry import get_engine
 from tts_pipeline.errors import EngineUnavailable, SettingsError
-from tts_pipeline.frontend_zh import split_chunks, text_to_phonemes
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 SENTENCE = "今天，我们在这里隆重庆祝第三十六个教师节。"  # 20 characters
@@ -225,7 +225,7 @@ def test_litert_says_nothing_on_stderr() -> None:
     # and one with two worker processes must print nothing of it.
     script = (
         "from tts_pipeline.engines.base import SynthesisRequest\n"
-        "from tts_pipeline.engines.local_zh import LocalZhEngine\n"
+        "from tts_pipeline.engines.local_zh.engine import LocalZhEngine\n"
         "from tts_pipeline.voices import load_profile\n"
         "voice = load_profile(None)\n"
         "requests = [SynthesisRequest(i, '今天我们召开会议。') for i in range(3)]\n"

@@ -12,8 +12,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tts_pipeline.normalize import normalize, normalize_all
-from tts_pipeline.normalize.placeholders import keep_suffixes
+from tts_pipeline.text.normalize import normalize, normalize_all
+from tts_pipeline.text.normalize.placeholders import keep_suffixes
 
 # Characters the rules care about, so random text hits them often; plus fragments that trigger
 # whole rules (links, cue words, units).

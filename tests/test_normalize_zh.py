@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tts_pipeline.errors import SettingsError
-from tts_pipeline.normalize import (
+from tts_pipeline.text.normalize import (
     FillMap,
     Normalized,
     PlaceholderHit,
@@ -23,7 +23,13 @@ from tts_pipeline.normalize import (
     normalize,
     normalize_all,
 )
-from tts_pipeline.normalize.zh import RULE_ORDER, apply_rule_set, normalize_zh
+from tts_pipeline.text.normalize.zh import pipeline as zh
+from tts_pipeline.text.normalize.zh.pipeline import (
+    RULE_ORDER,
+    apply_rule_set,
+    normalize_zh,
+    rule_sets,
+)
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "normalize_zh_cases.tsv"
@@ -143,37 +149,48 @@ def test_public_pass_rate(capsys: pytest.CaptureFixture[str]) -> None:
 # Each rule set alone
 
 
-@pytest.mark.parametrize(
-    ("rule_set", "written", "expected"),
-    [
-        ("dates", "2024-01-02", "二零二四年一月二日"),
-        ("dates", "3-5", "3-5"),
-        ("times", "10:05", "十点零五分"),
-        ("times", "78:96", "七十八比九十六"),
-        ("phones", "拨打12306", "拨打幺二三零六"),
-        ("money", "$1.5万", "一点五万美元"),
-        ("percent", "-3%", "负百分之三"),
-        ("fractions", "3/4", "四分之三"),
-        ("ranges", "3~5个", "三到五个"),
-        ("math", "3×4", "三乘四"),
-        ("years", "2020年", "二零二零年"),
-        ("month_day", "8月18日", "八月十八日"),
-        ("ordinals", "第2", "第二"),
-        ("units", "25kg", "二十五千克"),
-        ("cardinals", "2个", "两个"),
-        ("placeholders", "XX亿元", "若干亿元"),
-        ("web", "见www.gov.cn", "见网址"),
-        ("symbols", "±", "正负"),
-    ],
-)
+# One example per rule set: what that set alone makes of it.
+RULE_SET_EXAMPLES = [
+    ("dates", "2024-01-02", "二零二四年一月二日"),
+    ("dates", "3-5", "3-5"),
+    ("times", "10:05", "十点零五分"),
+    ("times", "78:96", "七十八比九十六"),
+    ("phones", "拨打12306", "拨打幺二三零六"),
+    ("money", "$1.5万", "一点五万美元"),
+    ("percent", "-3%", "负百分之三"),
+    ("fractions", "3/4", "四分之三"),
+    ("ranges", "3~5个", "三到五个"),
+    ("math", "3×4", "三乘四"),
+    ("math", "3+4=7", "三加四等于七"),
+    ("years", "2020年", "二零二零年"),
+    ("month_day", "08月05日", "八月五日"),
+    ("ordinals", "第2个", "第二个"),
+    ("units", "25kg", "二十五千克"),
+    ("cardinals", "2个", "两个"),
+    ("placeholders", "XX亿元", "若干亿元"),
+    ("web", "见www.gov.cn", "见网址"),
+    ("symbols", "±", "正负"),
+    ("id_card", "11010519491231002X", "一一零一零五一九四九一二三一零零二叉"),
+    ("scores", "中国1-2", "中国一比二"),
+]
+
+
+@pytest.mark.parametrize(("rule_set", "written", "expected"), RULE_SET_EXAMPLES)
 def test_rule_set_alone(rule_set: str, written: str, expected: str) -> None:
     assert apply_rule_set(rule_set, written) == expected
 
 
-def test_every_rule_set_is_in_the_pipeline() -> None:
+def test_every_rule_set_is_in_the_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each rule set is applied once by the full normalizer, and needs to be: the pipeline
+    without it says one of that set's examples differently."""
     assert len(set(RULE_ORDER)) == len(RULE_ORDER)
+    assert set(RULE_ORDER) == set(rule_sets()) == {row[0] for row in RULE_SET_EXAMPLES}
     for name in RULE_ORDER:
-        apply_rule_set(name, "第2个XX人于2024-01-02 10:30到场")  # runs alone without error
+        examples = [(w, e) for n, w, e in RULE_SET_EXAMPLES if n == name and w != e]
+        assert all(normalize_zh(w).spoken == e for w, e in examples), name
+        monkeypatch.setattr(zh, "RULE_ORDER", tuple(n for n in RULE_ORDER if n != name))
+        assert any(normalize_zh(w).spoken != e for w, e in examples), f"{name} is never needed"
+        monkeypatch.setattr(zh, "RULE_ORDER", RULE_ORDER)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,12 +310,22 @@ def test_malformed_fills_raise_one_clear_line(tmp_path: Path, content: str, mess
 
 
 def test_missing_or_binary_fills_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="cannot read fills file"):
+    with pytest.raises(SettingsError, match="fills file not found"):
         load_fills(tmp_path / "nope.toml")
     path = tmp_path / "bin.toml"
     path.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SettingsError, match="not UTF-8"):
         load_fills(path)
+
+
+def test_a_fill_value_is_at_most_100_characters(tmp_path: Path) -> None:
+    FillMap.from_mapping({"XX中学": "甲" * 100, "XX人": ["1人", "乙" * 100]})
+    too_long = "甲" * 101
+    with pytest.raises(SettingsError) as caught:
+        load_fills(_write(tmp_path, f'"XX中学" = "一中"\n"XX人" = ["5人", "{too_long}"]\n'))
+    message = str(caught.value)
+    assert "the value of 'XX人' is 101 characters long; a fill-in is at most 100" in message
+    assert "\n" not in message
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,12 +6,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import importlib
 import json
 import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,23 @@ import pytest
 from PIL import Image
 
 from tests.audio_tools import SR, SyntheticEngine, noise, silence
-from tests.cli_tools import cli
-from tts_pipeline import overview, page
-from tts_pipeline import render as render_module
+from tests.cli_tools import cli, run_cli
+from tts_pipeline.audio.envelope import Envelope, GrowingEnvelope
 from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.outputs import overview
+from tts_pipeline.outputs.manifest import Manifest, ManifestChapter, ManifestCue, ManifestUtterance
+from tts_pipeline.outputs.manifest_reader import read_manifest
+from tts_pipeline.outputs.page import find
+from tts_pipeline.outputs.page import html as page_html
+from tts_pipeline.outputs.page import model as page_model
+from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import load_profile
+
+render_module = importlib.import_module("tts_pipeline.render")  # (tts_pipeline.render: the API)
+COLUMNS = overview.LAYOUT.columns
 
 HOSTILE = [
     "<script>window.__pwned=1</script>",
@@ -81,22 +90,57 @@ def embedded(document: str) -> tuple[str, Any]:
     return match.group(1), json.loads(match.group(1))
 
 
+def manifest_of(
+    *,
+    title: str = "T",
+    language: str = "",
+    duration: float = 0.0,
+    outputs: dict[str, str] | None = None,
+    chapters: tuple[ManifestChapter, ...] = (),
+    utterances: tuple[ManifestUtterance, ...] = (),
+    cues: tuple[ManifestCue, ...] = (),
+    removed: tuple[str, ...] = (),
+) -> Manifest:
+    """A manifest with the parts the page shows (the rest as a render would leave it)."""
+    return Manifest(
+        title=title,
+        language=language,
+        source="talk.txt",
+        duration=duration,
+        sample_rate=SR,
+        voice=load_profile(None),
+        outputs=outputs or {},
+        tags=Tags(title),
+        loudness=None,
+        chapters=chapters,
+        utterances=utterances,
+        cues=cues,
+        removed=removed,
+        placeholders=(),
+    )
+
+
+def utterance(
+    uid: str, text: str, start: float, end: float, paragraph: int = 0
+) -> ManifestUtterance:
+    return ManifestUtterance(
+        uid, 0, paragraph, "body", start, end, 0.8, text, text, "e", "v", start, end, None
+    )
+
+
 def hostile_model() -> dict[str, Any]:
     text = "".join(HOSTILE)
-    manifest = {
-        "title": text,
-        "language": 'zh-CN"><script>',
-        "duration": 3.0,
-        "outputs": {"m4b": f"{text}.m4b", "manifest": "x.manifest.json"},
-        "chapters": [{"title": text, "start": 0.0, "end": 3.0}],
-        "utterances": [
-            {"id": "u1", "chapter": 0, "kind": "body", "start": 0.0, "end": 3.0, "text": text}
-        ],
-        "cues": [{"utterance": "u1", "start": 0.1, "end": 2.9, "text": text}],
-        "placeholders": [],
-        "removed": [text],
-    }
-    return page.page_model(manifest, overview_name=f"{text}.png")
+    manifest = manifest_of(
+        title=text,
+        language='zh-CN"><script>',
+        duration=3.0,
+        outputs={"m4b": f"{text}.m4b", "overview": f"{text}.png", "manifest": "x.manifest.json"},
+        chapters=(ManifestChapter(0, text, 0.0, 3.0),),
+        utterances=(utterance("u1", text, 0.0, 3.0),),
+        cues=(ManifestCue(0, "u1", 0.1, 2.9, text),),
+        removed=(text,),
+    )
+    return page_model.page_model(manifest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,7 +149,7 @@ def hostile_model() -> dict[str, Any]:
 
 def test_script_json_escapes_what_could_end_or_confuse_the_script_element() -> None:
     data = {"t": HOSTILE, "k<>&\u2028": 1}
-    text = page.script_json(data)
+    text = page_html.script_json(data)
     for ch in "<>&\u2028\u2029":
         assert ch not in text
     assert "\\u003c/script\\u003e" in text
@@ -113,7 +157,7 @@ def test_script_json_escapes_what_could_end_or_confuse_the_script_element() -> N
 
 
 def test_document_text_never_reaches_the_markup_unescaped() -> None:
-    document = page.render_page(hostile_model())
+    document = page_html.render_page(hostile_model())
     # Exactly the page's own two script elements, and nothing else that could run or load.
     assert document.count("<script") == 2
     assert document.lower().count("</script") == 2
@@ -132,14 +176,14 @@ def test_document_text_never_reaches_the_markup_unescaped() -> None:
 
 
 def test_the_page_script_builds_text_with_text_content_only() -> None:
-    script = (Path(page.__file__).parent / page.ASSETS / "page.js").read_text("utf-8")
+    script = (Path(page_html.__file__).parent / "assets" / "page.js").read_text("utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script
     assert "new Function" not in script and "setAttribute" not in script
 
 
 def test_csp_allows_exactly_the_inline_script_and_style() -> None:
-    document = page.render_page(hostile_model())
+    document = page_html.render_page(hostile_model())
     csp = html.unescape(
         re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', document).group(1)
     )
@@ -160,8 +204,8 @@ def test_csp_allows_exactly_the_inline_script_and_style() -> None:
 
 
 def test_file_names_become_relative_urls() -> None:
-    assert page.url_of('a b#1?x=%"<.m4b') == "a%20b%231%3Fx%3D%25%22%3C.m4b"
-    assert page.url_of("讲话.m4b") == "%E8%AE%B2%E8%AF%9D.m4b"
+    assert page_model.url_of('a b#1?x=%"<.m4b') == "a%20b%231%3Fx%3D%25%22%3C.m4b"
+    assert page_model.url_of("讲话.m4b") == "%E8%AE%B2%E8%AF%9D.m4b"
     model = hostile_model()
     assert model["audio"]["type"] == "audio/mp4"
     assert "<" not in model["audio"]["src"] and "/" not in model["audio"]["src"]
@@ -169,8 +213,8 @@ def test_file_names_become_relative_urls() -> None:
 
 def test_the_first_audio_format_plays() -> None:
     outputs = {"overview": "a.png", "mp3": "a.mp3", "m4b": "a.m4b", "manifest": "a.json"}
-    assert page.audio_output(outputs) == ("a.mp3", "audio/mpeg")
-    assert page.audio_output({"manifest": "a.json"}) is None
+    assert page_model.audio_output(outputs) == ("a.mp3", "audio/mpeg")
+    assert page_model.audio_output({"manifest": "a.json"}) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,49 +265,71 @@ def test_chapter_openings_are_run_in_headings(rendered) -> None:
 
 
 def test_utterances_of_one_paragraph_are_one_block() -> None:
-    manifest = {
-        "title": "T",
-        "duration": 4.0,
-        "outputs": {},
-        "chapters": [{"title": "Opening", "start": 0.0, "end": 4.0}],
-        "utterances": [
-            {"id": "a", "chapter": 0, "kind": "body", "start": 0.0, "end": 1.0, "text": "One."},
-            {"id": "b", "chapter": 0, "kind": "body", "start": 1.0, "end": 2.0, "text": "Two."},
-            {"id": "c", "chapter": 0, "kind": "body", "start": 2.0, "end": 3.0, "text": "句一。"},
-            {"id": "d", "chapter": 0, "kind": "body", "start": 3.0, "end": 4.0, "text": "句二。"},
-        ],
-        "cues": [],  # rendered without subtitles: each utterance is one sentence
-    }
-    model = page.page_model(manifest, {"a": 1, "b": 1, "c": 2, "d": 2})
-    assert ["".join(p["text"] for p in b["pieces"]) for b in model["blocks"]] == [
+    # The pieces of a split paragraph share its chapter and paragraph in the manifest.
+    manifest = manifest_of(
+        duration=5.0,
+        chapters=(ManifestChapter(0, "Opening", 0.0, 5.0),),
+        utterances=(
+            utterance("a", "One.", 0.0, 1.0, paragraph=1),
+            utterance("b", "Two.", 1.0, 2.0, paragraph=1),
+            utterance("c", "句一。", 2.0, 3.0, paragraph=2),
+            utterance("d", "句二。", 3.0, 4.0, paragraph=2),
+            utterance("e", "Three.", 4.0, 5.0, paragraph=3),
+        ),
+    )  # rendered without subtitles: each utterance is one sentence
+    shown = page_model.page_model(manifest)
+    assert ["".join(p["text"] for p in b["pieces"]) for b in shown["blocks"]] == [
         "One. Two.",
         "句一。句二。",
+        "Three.",
     ]
-    assert model["cues"] == [{"start": float(i), "end": float(i + 1)} for i in range(4)]
-    assert model["audio"] is None and model["overview"] is None
-    assert len(page.page_model(manifest)["blocks"]) == 4
+    assert shown["cues"] == [{"start": float(i), "end": float(i + 1)} for i in range(5)]
+    assert shown["audio"] is None and shown["overview"] is None
+
+
+def test_a_paragraph_split_by_the_render_is_one_block(tmp_path: Path) -> None:
+    # The render splits a long paragraph into pieces (utterances); the page shows it whole.
+    source = tmp_path / "long.txt"
+    long_paragraph = "。".join(
+        f"第{i}句话说的是一件很长很长的事情，要一直说下去" for i in range(40)
+    )
+    source.write_text(f"标题\n\n{long_paragraph}。\n\n谢谢大家！\n", encoding="utf-8")
+    result = render(
+        source,
+        RenderSettings(voice=load_profile(None), output_dir=tmp_path / "out", use_cache=False),
+        store=MemoryStore(),
+        engine=SyntheticEngine(tone_take),
+    )
+    manifest = read_manifest(result.outputs["manifest"])
+    pieces = [u for u in manifest.utterances if u.text and u.text in long_paragraph + "。"]
+    assert len(pieces) > 1  # split
+    assert len({(u.chapter, u.paragraph) for u in pieces}) == 1
+    _json, shown = embedded(result.outputs["page"].read_text("utf-8"))
+    texts = ["".join(p["text"] for p in b["pieces"]) for b in shown["blocks"]]
+    assert f"{long_paragraph}。" in texts
 
 
 def test_flagged_utterances_mark_their_sentences() -> None:
-    manifest = {
-        "title": "T",
-        "duration": 3.0,
-        "utterances": [
-            {"id": u, "chapter": 0, "start": float(i), "end": i + 1.0, "text": "句一。句二。"}
+    manifest = manifest_of(
+        duration=3.0,
+        utterances=tuple(
+            utterance(u, "句一。句二。", float(i), i + 1.0, paragraph=i)
             for i, u in enumerate("abc")
-        ],
-        "cues": [
-            {"utterance": u, "start": i + k / 2, "end": i + (k + 1) / 2, "text": t}
+        ),
+        cues=tuple(
+            ManifestCue(2 * i + k, u, i + k / 2, i + (k + 1) / 2, t)
             for i, u in enumerate("abc")
             for k, t in enumerate(("句一。", "句二。"))
-        ],
-    }
-    flag = {"cer": 0.9, "heard": "第一", "differences": [["句一句二", "第一"]]}
-    model = page.page_model(manifest, flags={"b": flag})
-    assert model["flags"] == [{"utterance": "b", **flag}]
+        ),
+    )
+    flag = page_model.PageFlag(cer=0.9, heard="第一", differences=(("句一句二", "第一"),))
+    model = page_model.page_model(manifest, flags={"b": flag})
+    assert model["flags"] == [
+        {"utterance": "b", "cer": 0.9, "heard": "第一", "differences": [["句一句二", "第一"]]}
+    ]
     marked = [p["cue"] for b in model["blocks"] for p in b["pieces"] if "flag" in p]
     assert marked == [2, 3]  # both sentences of b, nothing of a or c
-    assert page.page_model(manifest)["flags"] == []
+    assert page_model.page_model(manifest)["flags"] == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +340,7 @@ def test_envelope_from_chunks_equals_the_whole_signal() -> None:
     rng = np.random.default_rng(7)
     total, columns = 50_000, 300
     samples = (rng.standard_normal(total) * 5000).clip(-32768, 32767).astype("<i2")
-    envelope = overview.Envelope(total, columns)
+    envelope = Envelope(total, columns)
     data, at = samples.tobytes(), 0
     while at < len(data):  # chunks of odd sizes, like takes and pauses
         size = 2 * int(rng.integers(1, 4000))
@@ -290,7 +356,7 @@ def test_envelope_from_chunks_equals_the_whole_signal() -> None:
 
 
 def test_overview_png_size_content_and_numbers_without_a_cjk_font(tmp_path: Path) -> None:
-    envelope = overview.Envelope(SR * 10)
+    envelope = Envelope(SR * 10, COLUMNS)
     envelope.feed((noise(10, -12) * 32767).astype("<i2").tobytes())
     chapters = [
         overview.ChapterSpan("开场白", 0, 3),
@@ -312,17 +378,18 @@ def test_overview_png_size_content_and_numbers_without_a_cjk_font(tmp_path: Path
 
 
 def test_overview_png_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    envelope = overview.Envelope(SR)
+    envelope = Envelope(SR, COLUMNS)
     envelope.feed((noise(1, -20) * 32767).astype("<i2").tobytes())
     chapters = [overview.ChapterSpan("开场白", 0, 0.5), overview.ChapterSpan("结束语", 0.5, 1)]
     monkeypatch.setattr(overview, "find_cjk_font", lambda: None)
     path = tmp_path / "o.png"
-    assert overview.write_overview(path, envelope, chapters, 1.0) is False  # numbers only
+    png, titled = overview.overview_png(envelope, chapters, 1.0)
+    assert titled is False  # numbers only
+    path.write_bytes(png)
     with Image.open(path) as image:
         assert image.format == "PNG" and image.size == (1200, 300)
-    assert path.stat().st_size > 1000
-    assert not [p for p in tmp_path.iterdir() if p.name != "o.png"]  # atomic: no leftovers
-    assert overview.write_overview(path, envelope, chapters[:0], 1.0) is True
+    assert len(png) > 1000
+    assert overview.overview_png(envelope, chapters[:0], 1.0)[1] is True
 
 
 def test_overview_uses_a_cjk_font_when_there_is_one(tmp_path: Path) -> None:
@@ -330,7 +397,7 @@ def test_overview_uses_a_cjk_font_when_there_is_one(tmp_path: Path) -> None:
     if font is None:
         assert not overview._fontconfig("fc-list", ":lang=zh")
         return  # nothing to draw Chinese with on this machine: covered by the test above
-    envelope = overview.Envelope(SR)
+    envelope = Envelope(SR, COLUMNS)
     chapters = [overview.ChapterSpan("开场白", 0, 1)]
     with_titles = np.asarray(overview.draw(envelope, chapters, 1.0, cjk_font=font))
     without = np.asarray(overview.draw(envelope, chapters, 1.0, cjk_font=None))
@@ -360,16 +427,6 @@ def test_no_page(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # The command line
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
 
 
 @pytest.mark.parametrize("flag", [None, "--no-page"])
@@ -431,24 +488,24 @@ def test_open_finds_the_page_of_any_output(rendered, tmp_path: Path) -> None:
     outputs = rendered["outputs"]
     expected = outputs["page"]
     for given in ("page", "m4b", "manifest", "srt", "chapters_vtt", "overview"):
-        assert page.find_page(outputs[given]) == expected, given
-    assert page.find_page(expected.parent) == expected  # the only page in that directory
+        assert find.find_page(outputs[given]) == expected, given
+    assert find.find_page(expected.parent) == expected  # the only page in that directory
     # The browser named in $BROWSER is started with the page's file:// URL.
     record = tmp_path / "opened.txt"
     browser = tmp_path / "browser.sh"
     browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{record}"\n')
     browser.chmod(0o755)
     # A real process: the standard library picks the browser from $BROWSER.
-    result = run_cli("open", str(outputs["m4b"]), env={"BROWSER": f"{browser} %s"})
+    result = run_cli("open", outputs["m4b"], env={**os.environ, "BROWSER": f"{browser} %s"})
     assert result.returncode == 0, result.stderr
     assert record.read_text() == expected.resolve().as_uri()
     assert result.stdout.strip() == expected.resolve().as_uri()
 
 
 def test_open_without_a_browser(rendered, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(page.webbrowser, "open", lambda url: False)
+    monkeypatch.setattr(find.webbrowser, "open", lambda url: False)
     with pytest.raises(PipelineError, match="no web browser could be started; open file://"):
-        page.open_page(rendered["outputs"]["page"])
+        find.open_page(rendered["outputs"]["page"])
 
 
 @pytest.mark.parametrize("seconds", [0.5, 7.0, 95.0])
@@ -459,9 +516,9 @@ def test_growing_envelope_matches_the_one_of_known_length(seconds: float) -> Non
     total = int(seconds * SR)
     samples = (rng.normal(0, 0.1, total) * np.sin(np.arange(total) / 4000.0)).astype(np.float32)
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-    exact = overview.Envelope(total)
+    exact = Envelope(total, COLUMNS)
     exact.feed(pcm)
-    growing = overview.GrowingEnvelope()
+    growing = GrowingEnvelope(COLUMNS)
     cuts = np.sort(rng.integers(0, total, 40)) * 2
     for chunk in np.split(np.frombuffer(pcm, dtype=np.uint8), cuts):
         growing.feed(chunk.tobytes())

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+
+from tests.cli_tools import start_cli
 
 CHROMIUM = os.environ.get("TTS_PIPELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = (
@@ -280,9 +281,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for key, (stem, text) in docs.items():
         source = root / f"{stem}.txt"
         source.write_text(text, encoding="utf-8")
-        procs[key] = subprocess.Popen(
-            [sys.executable, "-m", "tts_pipeline", "render", str(source), "-o", str(root / key)]
-            + ["--no-cache"],
+        procs[key] = start_cli(
+            "render",
+            source,
+            "-o",
+            root / key,
+            "--no-cache",
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

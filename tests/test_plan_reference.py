@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_tools import run_cli
 from tests.test_document import EXPECTED_SECTION_TITLES
 
 
 @pytest.fixture(scope="module")
 def plan_json() -> dict:
     sample = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "speech_zh.txt"
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "plan", str(sample), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("plan", sample, "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
 def test_shape(plan_json: dict) -> None:
-    assert set(plan_json) == {"title", "chapters", "removed", "placeholders"}
+    assert set(plan_json) == {"title", "chapters", "removed", "placeholders", "unspeakable"}
     assert isinstance(plan_json["title"], str)
     for chapter in plan_json["chapters"]:
         assert set(chapter) == {"title", "utterances"}
@@ -36,6 +30,10 @@ def test_shape(plan_json: dict) -> None:
             assert isinstance(u["pause_after"], float)
     for p in plan_json["placeholders"]:
         assert set(p) == {"text", "spoken", "utterance"}
+
+
+def test_the_default_voice_can_say_all_of_it(plan_json: dict) -> None:
+    assert plan_json["unspeakable"] == []
 
 
 def test_chapters(plan_json: dict) -> None:

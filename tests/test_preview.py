@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import stat
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +17,12 @@ import pytest
 
 from tests.cli_tools import cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.local_zh import LocalZhEngine
-from tts_pipeline.export import ffmpeg_exe
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.local_zh.engine import LocalZhEngine
+from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.preview import builtin_sentence
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import apply_overrides, load_profile
 
 needs_espeak = pytest.mark.skipif(
@@ -127,3 +131,46 @@ def test_offline_rate_plus_50_makes_speech_a_third_shorter(tmp_path: Path) -> No
     ratio = voiced["+50%"] / voiced["+0%"]
     print(f"offline voice, rate +50% vs +0%: {ratio:.3f} of the speech duration")
     assert 0.58 < ratio < 0.76  # 1 / 1.5 = 0.667: about a third shorter
+
+
+# The offline voice's preview runs LiteRT in this process. Each Interpreter's __del__ is made
+# slow here (and says when it starts), which widens a real window: a Ctrl-C that arrives while a
+# LiteRT Interpreter is being collected printed "Exception ignored in: Interpreter.__del__ …
+# KeyboardInterrupt" (and the interrupt was lost). Interpreters must never be collected while
+# the command runs, and a Ctrl-C while the finished command exits must print nothing.
+SLOW_DEL = """
+import os, sys, time
+from ai_edge_litert.interpreter import Interpreter
+original, marker_path = Interpreter.__del__, sys.argv[1]
+def slow_del(self, open=open, sleep=time.sleep):  # (builtins are gone late in the exit)
+    with open(marker_path, "a") as marker:
+        marker.write("del\\n")
+    sleep(1.0)
+    original(self)
+Interpreter.__del__ = slow_del
+sys.argv = ["tts-pipeline", *sys.argv[2:]]
+from tts_pipeline.cli.app import main
+main()
+"""
+
+
+def test_ctrl_c_while_a_litert_interpreter_is_collected_prints_nothing(tmp_path: Path) -> None:
+    marker = tmp_path / "collecting"
+    args = ["preview", "你好。", "--voice", "xiaomei", "-o", str(tmp_path / "out")]
+    with (tmp_path / "stderr.log").open("w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SLOW_DEL, str(marker), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        log.seek(0)
+        stderr = log.read()
+    assert "Exception ignored" not in stderr and "Traceback" not in stderr, stderr
+    assert code == 0, stderr  # the preview was finished: it is kept
+    assert (tmp_path / "out" / "preview-xiaomei.wav").is_file()

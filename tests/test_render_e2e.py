@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from mutagen.mp4 import MP4
 
-from tts_pipeline.export import ffmpeg_exe
+from tests.cli_tools import run_cli
+from tts_pipeline.ffmpeg import ffmpeg_exe
 
 SHORT_SPEECH = """在全区20xx年工作会议上的讲话
 
@@ -33,12 +33,7 @@ SHORT_SPEECH = """在全区20xx年工作会议上的讲话
 
 
 def render_cli(source: Path, out_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "render", str(source), "-o", str(out_dir), *extra],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_cli("render", source, "-o", out_dir, *extra, timeout=600)
 
 
 def decode_pcm(path: Path) -> bytes:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import wave
 from pathlib import Path
@@ -16,15 +14,16 @@ from pathlib import Path
 import pytest
 from mutagen.mp4 import MP4
 
-from tests.cli_tools import cli
+from tests.cli_tools import cli, run_cli
 from tests.fake_edge import PROXY_VARS, FakeEdgeService, Fault, clear_proxies
-from tts_pipeline.cache import TakeCache
-from tts_pipeline.engines import default_jobs
-from tts_pipeline.engines import edge as edge_module
-from tts_pipeline.engines.edge import EdgeEngine, EdgeOptions
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.edge_retry import RetryPolicy
-from tts_pipeline.render import MemoryStore, RenderResult, RenderSettings, TakeStore, render
+from tts_pipeline.engines.edge import engine as edge_module
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.edge.engine import EdgeEngine, EdgeOptions
+from tts_pipeline.engines.edge.retry import RetryPolicy
+from tts_pipeline.engines.registry import default_jobs
+from tts_pipeline.render import RenderResult, RenderSettings, render
+from tts_pipeline.synthesis.cache import TakeCache
+from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 from tts_pipeline.voices import fallback_profile, load_profile
 
 # Tiny backoffs and timeouts: every fault costs milliseconds (a stall: the 2 s idle timeout).
@@ -111,14 +110,10 @@ def test_reference_speech_renders_to_a_chaptered_m4b(
     env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
     env[ENV_VAR] = fake.url
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "tts_pipeline", "render", str(sample_path), "-o", str(out)]
-    result = subprocess.run(
-        [*command, "--voice", "yunyang", "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True,
-        text=True,
+    result = run_cli(
+        "render", sample_path, "-o", out, "--voice", "yunyang", "--cache-dir", tmp_path / "cache",
         env=env,
-        timeout=300,
-    )
+    )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
     chapters = [c.title for c in MP4(out / "speech_zh.m4b").chapters]
@@ -290,15 +285,11 @@ def test_no_network_fails_fast_with_the_offline_voice_named(
         env.pop(ENV_VAR, None)
         env.update(WSS_PROXY=proxy, HTTPS_PROXY=proxy)
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "tts_pipeline", "render", str(sample_path)]
         started = time.monotonic()
-        result = subprocess.run(
-            [*command, "--voice", "yunyang", "-o", str(out), "--cache-dir", str(tmp_path / "c")],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-        )
+        result = run_cli(
+            "render", sample_path, "--voice", "yunyang", "-o", out, "--cache-dir", tmp_path / "c",
+            env=env, timeout=60,
+        )  # fmt: skip
         elapsed = time.monotonic() - started
 
     assert elapsed < 15, elapsed

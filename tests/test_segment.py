@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from tts_pipeline.document import parse
-from tts_pipeline.segment import MAX_UTTERANCE_CHARS, build_plan, split_long
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tts_pipeline.text.document import parse
+from tts_pipeline.text.normalize import FillMap
+from tts_pipeline.text.segment import MAX_UTTERANCE_CHARS, Plan, build_plan, split_long
 from tts_pipeline.voices import Pauses
 
 
@@ -73,6 +77,97 @@ def test_split_paragraph_gets_sentence_pauses() -> None:
 def test_plan_json_shape() -> None:
     plan = build_plan(parse("T\nOne.\n"))
     data = plan.to_json()
-    assert set(data) == {"title", "chapters", "removed", "placeholders"}
+    assert set(data) == {"title", "chapters", "removed", "placeholders", "unspeakable"}
     utterance = data["chapters"][0]["utterances"][0]
     assert set(utterance) == {"id", "text", "spoken", "pause_after"}
+
+
+# --- spoken text within the limit, whatever the fill-ins and the normalizer make of it ----------
+
+LONGEST_FILL = "石家庄市第一中学" * 12 + "附属小学"  # 100 characters: the longest value allowed
+
+
+def _spoken_lengths(plan: Plan) -> list[int]:
+    return [len(u.spoken) for u in plan.utterances]
+
+
+def test_fill_values_are_split_after_filling() -> None:
+    # 40 placeholders in one sentence of 239 characters, each filled with the longest value
+    # allowed: 4,000 characters to say, which the plan used to send as one utterance.
+    sentence = "，".join(["XX中学"] * 40) + "。"
+    doc = parse(f"会议\n{sentence}\n谢谢大家！\n")
+    fills = FillMap.from_mapping({"XX中学": LONGEST_FILL})
+    assert len(LONGEST_FILL) == 100
+    plan = build_plan(doc, fills=fills)
+    assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS
+    pieces = [u for u in plan.utterances if u.id.startswith("c01-p001")]
+    assert [u.id for u in pieces] == [f"c01-p001-s{i}" for i in range(1, len(pieces) + 1)]
+    assert "".join(u.text for u in pieces) == sentence  # the written text, cut, not changed
+    assert "".join(u.spoken for u in pieces).count(LONGEST_FILL) == 40
+    assert [u.pause_after for u in pieces] == [0.4] * (len(pieces) - 1) + [0.8]
+    assert [p.filled for p in plan.placeholders] == [True] * 40
+    # The ids of the other utterances do not change.
+    assert [u.id for u in plan.utterances if not u.id.startswith("c01-p001")] == [
+        "c01-title",
+        "c01-p002",
+    ]
+
+
+def test_positional_fills_keep_their_order_when_a_piece_is_split_again() -> None:
+    values = [f"{i}号{'甲' * 90}楼" for i in range(1, 11)]  # ten values, ~95 characters each
+    doc = parse("会议\n" + "，".join(["XX楼"] * 8) + "。\n还有XX楼和XX楼。\n")
+    plan = build_plan(doc, fills=FillMap.from_mapping({"XX楼": values}))
+    assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS
+    numbers = "一二三四五六七八九十"
+    said = [p.spoken[0] if p.spoken[1] == "号" else p.spoken[:2] for p in plan.placeholders]
+    assert said == list(numbers)  # 1…10 in reading order, none twice
+    assert [p.utterance.split("-s")[0] for p in plan.placeholders][-2:] == ["c01-p002"] * 2
+
+
+def test_normalizer_expansion_is_split_too() -> None:
+    # ≠ reads 不等于: 200 written characters, 600 spoken ones.
+    plan = build_plan(parse("符号\n" + "≠" * 200 + "\n"))
+    assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS
+    assert "".join(u.text for u in plan.utterances[1:]) == "≠" * 200
+
+
+def test_text_that_cannot_be_cut_is_still_within_the_limit() -> None:
+    # One run of digits and signs (no place to cut it that keeps its reading): 5% is 百分之五.
+    run = "5%" * 120
+    plan = build_plan(parse(f"数字\n{run}\n"))
+    assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS
+    assert "".join(u.spoken for u in plan.utterances[1:]) == "百分之五" * 120
+    assert "".join(u.text for u in plan.utterances[1:]) == run
+    assert all(u.text for u in plan.utterances)
+
+
+def test_a_long_title_is_split_like_a_paragraph() -> None:
+    title = "关于进一步加强和改进新时代教育工作的若干意见，" * 20  # 460 characters, one line
+    plan = build_plan(parse(f"{title}\n正文。\n"))
+    titles = [u for u in plan.utterances if u.kind == "title"]
+    assert len(titles) > 1 and titles[0].id == "c01-title-s1"
+    assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS
+    assert titles[-1].pause_after == Pauses().title
+
+
+PIECES = st.sampled_from(["XX中学", "XX人", "，", "。", "≠", "5%", "2个", "甲乙", " ", "GDP", "😀"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    paragraphs=st.lists(st.lists(PIECES, min_size=1, max_size=60).map("".join), max_size=4),
+    school=st.text(alphabet="丙丁≠5%，。 ", min_size=20, max_size=100),
+    people=st.lists(st.text(alphabet="0123456789人≥", min_size=10, max_size=100), max_size=5),
+)
+def test_no_spoken_text_outgrows_the_limit(
+    paragraphs: list[str], school: str, people: list[str]
+) -> None:
+    """Whatever the fill-ins (up to 100 characters) and the normalizer make of the text, every
+    utterance says at most ``limit`` characters, and ids stay unique."""
+    fills = FillMap.from_mapping({"XX中学": school, "XX人": people})
+    doc = parse("标题\n" + "\n".join(p for p in paragraphs if p.strip()) + "\n")
+    plan = build_plan(doc, fills=fills, limit=60)
+    assert max(_spoken_lengths(plan)) <= 60
+    assert all(u.text for u in plan.utterances)
+    ids = [u.id for u in plan.utterances]
+    assert len(ids) == len(set(ids))

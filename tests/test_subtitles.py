@@ -12,27 +12,34 @@ import numpy as np
 import pytest
 
 from tests.audio_tools import SR, click, decode, silence, tone, voiced_regions
+from tts_pipeline.audio.timeline import ChapterMark, Placement, Timeline
 from tts_pipeline.engines.base import Boundary, Take
-from tts_pipeline.export import Tags
-from tts_pipeline.produce import OutputOptions, produce
-from tts_pipeline.segment import Plan, PlanChapter, Utterance
-from tts_pipeline.stitch import ChapterMark, Placement, Timeline
-from tts_pipeline.subtitles import (
+from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.programme import ProgrammeOptions, produce
+from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
+from tts_pipeline.outputs.subtitles import (
     CUE_MAX_CHARS,
     WEIGHT_SENTENCE_PAUSE,
     Cue,
     align,
     build_cues,
-    split_cue_texts,
+    cue_spans,
     text_width,
     to_srt,
     to_vtt,
 )
+from tts_pipeline.outputs.tags import Tags
+from tts_pipeline.text.segment import Plan, PlanChapter, Utterance
+from tts_pipeline.voices import load_profile
 
 PARAGRAPH = (
     "今天，我们在这里隆重庆祝第36个教师节。这次大会，分三个层面进行颁奖，就是要树立加快建设"
     "教育大区、教育强区、教育名区的鲜明导向。向受到表彰的先进集体和先进个人表示热烈的祝贺！"
 )
+
+
+def split_cue_texts(text: str, max_chars: float = CUE_MAX_CHARS) -> list[str]:
+    return [text[s:e] for s, e in cue_spans(text, max_chars)]
 
 
 def test_cues_are_sentences_and_long_ones_split_at_commas() -> None:
@@ -78,10 +85,9 @@ def _sentences(text: str) -> list[str]:
 
 
 def _render(tmp_path: Path, plan: Plan, takes: list[Take]) -> tuple[list[Cue], Timeline, Path]:
-    produced = produce(
-        plan, lambda i: takes[i], tmp_path, "talk", Tags("Test"), OutputOptions(formats=("flac",))
-    )
-    return produced.cues, produced.timeline, produced.outputs["flac"]
+    flac = tmp_path / "talk.flac"
+    programme = produce(plan, takes.__getitem__, {"flac": flac}, Tags("Test"), ProgrammeOptions())
+    return build_cues(plan, programme.timeline, programme.boundaries), programme.timeline, flac
 
 
 def _bursts_with_boundaries(spoken: str, durations: list[float], lead: float) -> Take:
@@ -181,19 +187,44 @@ def test_srt_and_vtt_files() -> None:
 
 
 def test_manifest_lists_the_cues(tmp_path: Path) -> None:
+    """The manifest's cues are the subtitles' cues: the same texts at the same times, each
+    with the utterance it belongs to."""
     plan = _plan((PARAGRAPH, PARAGRAPH))
     take = _proportional_take(PARAGRAPH)
-    produced = produce(
-        plan, lambda i: take, tmp_path, "t", Tags("T"), OutputOptions(formats=("wav",))
+    tags = Tags("T")
+    programme = produce(plan, lambda i: take, {"wav": tmp_path / "t.wav"}, tags, ProgrammeOptions())
+    outputs, _ = write_sidecars(
+        OutputLayout(tmp_path, "t"),
+        plan,
+        programme,
+        tags,
+        Sidecars(subtitles=True, page=False),
+        source="t.txt",
+        voice=load_profile(None),
     )
-    assert set(produced.outputs) == {"wav", "cue", "srt", "vtt", "chapters_vtt", "chapters_json"}
-    assert [c.text for c in produced.cues] == split_cue_texts(PARAGRAPH)
-    srt = produced.outputs["srt"].read_text("utf-8")
-    assert srt.count(" --> ") == len(produced.cues)
-    chapters = json.loads(produced.outputs["chapters_json"].read_text("utf-8"))
-    assert chapters["chapters"][0] == {"startTime": 0.0, "endTime": produced.timeline.ms(
-        produced.timeline.total) / 1000, "title": "开场白"}  # fmt: skip
-    starts = [c.start for c in produced.cues]
+    listed = json.loads(outputs["manifest"].read_text("utf-8"))["cues"]
+    srt = outputs["srt"].read_text("utf-8")
+    shown = re.findall(
+        r"(\d+)\n(\d\d):(\d\d):(\d\d),(\d{3}) --> (\d\d):(\d\d):(\d\d),(\d{3})\n(.*)\n", srt
+    )
+    assert [c["text"] for c in listed] == split_cue_texts(PARAGRAPH)
+    assert len(shown) == len(listed)
+
+    def seconds(h: str, m: str, s: str, ms: str) -> float:
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    for n, (cue, row) in enumerate(zip(listed, shown, strict=True)):
+        assert cue["index"] == n == int(row[0]) - 1
+        assert (cue["start"], cue["end"], cue["text"]) == (
+            pytest.approx(seconds(*row[1:5])),
+            pytest.approx(seconds(*row[5:9])),
+            row[9],
+        )
+    assert {c["utterance"] for c in listed} == {plan.utterances[0].id}
+    chapters = json.loads(outputs["chapters_json"].read_text("utf-8"))
+    assert chapters["chapters"][0] == {"startTime": 0.0, "endTime": programme.timeline.ms(
+        programme.timeline.total) / 1000, "title": "开场白"}  # fmt: skip
+    starts = [c["start"] for c in listed]
     assert starts == sorted(starts)
 
 

@@ -4,8 +4,6 @@ and the `voices` command."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 import wave
 from pathlib import Path
@@ -13,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.cli_tools import cli
+from tests.cli_tools import cli, run_cli
 from tests.fake_edge import FakeEdgeService
-from tts_pipeline.engines import ENGINE_NAMES, default_jobs, engine_for
-from tts_pipeline.engines.edge import EdgeEngine, validate_voice
-from tts_pipeline.engines.edge_endpoint import ENV_VAR
-from tts_pipeline.engines.edge_voices import known_voice_names
+from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.engines.edge.engine import EdgeEngine
+from tts_pipeline.engines.edge.voices import known_voice_names, validate_voice
+from tts_pipeline.engines.registry import ENGINE_NAMES, default_jobs, engine_for
 from tts_pipeline.errors import SettingsError
-from tts_pipeline.render import MemoryStore, RenderSettings, render
+from tts_pipeline.render import RenderSettings, render
+from tts_pipeline.synthesis.store import MemoryStore
 from tts_pipeline.voices import (
     DEFAULT_VOICE,
     USER_VOICES_ENV,
@@ -204,13 +203,7 @@ def test_malformed_preset_file_in_a_real_process(tmp_path: Path) -> None:
     preset.write_text('engine = "edge"\nvoice = "zh-CN-YunyangNeural"\nrate = "faster"\n', "utf-8")
     source = tmp_path / "talk.txt"
     source.write_text(SPEECH, encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "tts_pipeline", "render", str(source), "-o", str(tmp_path / "o")]
-        + ["--voice", str(preset)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("render", source, "-o", tmp_path / "o", "--voice", preset)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]

@@ -1,3 +1,3 @@
-from tts_pipeline.cli import main
+from tts_pipeline.cli.app import main
 
 main()

@@ -35,3 +35,9 @@ class SynthesisError(PipelineError):
     """Synthesis failed for good (after retries, or a permanent error from the engine)."""
 
     exit_code = 4
+
+
+class EngineStopped(SynthesisError):
+    """An engine gave up on some utterances after finishing others (yielded before this was
+    raised). The message says what failed; whoever stored the finished takes adds what became
+    of them (``synthesis.run.run_engine``)."""

@@ -24,6 +24,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.user_files import read_user_file
 
 DEFAULT_VOICE = "xiaomei"
 USER_VOICES_ENV = "TTS_PIPELINE_VOICES_DIR"
@@ -44,6 +46,7 @@ PITCH_RE = re.compile(r"^[+-]\d+Hz$")
 # zh-CN-liaoning-XiaobeiNeural, en-US-AriaNeural.
 EDGE_VOICE_RE = re.compile(r"^(?P<locale>[a-z]{2,3}-[A-Z]{2,})(?:-[A-Za-z]+)?-[A-Za-z0-9]+Neural$")
 MAX_PAUSE_SECONDS = 30.0
+MAX_VOICE_FILE_BYTES = 1 << 20  # a preset is a few hundred bytes
 MIN_VOLUME_DB = -30.0  # "-100%": as quiet as the loudness range allows, not a division by zero
 
 # The offline voice for a language (``--fallback offline``): language prefix → preset name.
@@ -81,6 +84,24 @@ class VoiceProfile:
         if self.endpoint is not None:
             validate_endpoint(self.endpoint)
 
+    @classmethod
+    def load(cls, name_or_path: str | Path | None = None) -> VoiceProfile:
+        """A preset by name (the user's presets first), a preset file, or an edge-tts voice short
+        name such as zh-CN-YunyangNeural; None: the default voice."""
+        return load_profile(None if name_or_path is None else str(name_or_path))
+
+    def with_settings(
+        self,
+        *,
+        rate: str | None = None,
+        pitch: str | None = None,
+        volume: str | None = None,
+        pauses: Mapping[str, str | float] | None = None,
+    ) -> VoiceProfile:
+        """This voice with other settings ("+10%", "+20Hz", "-20%"; pauses in seconds by kind:
+        title, sentence, paragraph, chapter), each checked."""
+        return apply_overrides(self, rate=rate, pitch=pitch, volume=volume, pauses=pauses)
+
     @property
     def rate_ratio(self) -> float:
         """Speaking speed as a factor: "+10%" → 1.1."""
@@ -99,6 +120,12 @@ class VoiceProfile:
         """The volume as a gain in dB ("-50%" → -6.0), at least MIN_VOLUME_DB."""
         ratio = self.volume_ratio
         return max(MIN_VOLUME_DB, 20.0 * math.log10(ratio)) if ratio > 0 else MIN_VOLUME_DB
+
+    def loudness_target(self, target: float | None) -> float | None:
+        """A loudness target with this voice's volume applied: normalization would otherwise
+        undo the engine's gain, and ``volume`` must change the result on every engine ("-50%"
+        → -6 dB). None (no normalization) stays None."""
+        return None if target is None else target + self.volume_db
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -190,9 +217,10 @@ def list_presets() -> list[PresetEntry]:
 
 
 def load_profile_file(path: Path) -> VoiceProfile:
+    raw = read_user_file(path, what="voice file", limit=MAX_VOICE_FILE_BYTES, error=SettingsError)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"cannot read voice file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"voice file {path} is not valid TOML: {exc}") from None
@@ -272,7 +300,7 @@ def apply_overrides(
     rate: str | None = None,
     pitch: str | None = None,
     volume: str | None = None,
-    pauses: dict[str, str | float] | None = None,
+    pauses: Mapping[str, str | float] | None = None,
 ) -> VoiceProfile:
     """The profile with command-line settings on top (each validated: one clear line if not)."""
     changes: dict[str, Any] = {}
@@ -321,10 +349,7 @@ def load_profile(name_or_path: str | None) -> VoiceProfile:
     order; default: the offline Mandarin voice)."""
     name = (name_or_path or DEFAULT_VOICE).strip()
     if name.endswith(".toml") or "/" in name or os.sep in name:
-        path = Path(name).expanduser()
-        if not path.is_file():
-            raise SettingsError(f"voice file not found: {name}")
-        return load_profile_file(path)
+        return load_profile_file(Path(name).expanduser())
     user = user_preset_paths()
     if name in user:
         return load_profile_file(user[name])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -47,8 +47,13 @@ class SynthesisRequest:
     text: str
 
 
-# Called with (index, take) as each take is finished, in completion order.
-TakeCallback = Callable[[int, Take], None]
+@dataclass(frozen=True)
+class Speakability:
+    """What of a text a voice cannot say: ``unspeakable`` holds the runs of text it drops (in
+    order, as they stand in the text); ``silent`` is True when it says nothing of it at all."""
+
+    unspeakable: tuple[str, ...] = ()
+    silent: bool = False
 
 
 @runtime_checkable
@@ -65,6 +70,11 @@ class Engine(Protocol):
 
     def check(self, voice: VoiceProfile) -> None:
         """Fail fast (raise EngineUnavailable / SettingsError) before any synthesis."""
+        ...
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """What of ``text`` (an utterance's spoken text) ``voice`` cannot say. Quick, offline:
+        no model, no network (``plan`` shows it)."""
         ...
 
     def synthesize(

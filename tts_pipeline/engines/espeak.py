@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tts_pipeline.engines.base import SynthesisRequest, Take
+from tts_pipeline.engines.base import Speakability, SynthesisRequest, Take
+from tts_pipeline.engines.speakable import assess, by_script
 from tts_pipeline.errors import EngineUnavailable, SettingsError, SynthesisError
 
 if TYPE_CHECKING:
@@ -106,10 +107,12 @@ class EspeakEngine:
 
     def identity(self, voice: VoiceProfile) -> str:
         params = EspeakParams.from_voice(voice)
-        return (
-            f"{ENGINE_NAME} v{ENGINE_VERSION}; {_program_version(self.program())}; "
-            f"voice {voice.voice} {' '.join(params.options())}"
-        )
+        return f"{self.version()}; voice {voice.voice} {' '.join(params.options())}"
+
+    def version(self) -> str:
+        """This engine and the espeak-ng program it runs (EngineUnavailable if it is not
+        installed)."""
+        return f"{ENGINE_NAME} v{ENGINE_VERSION}; {_program_version(self.program())}"
 
     def check(self, voice: VoiceProfile) -> None:
         EspeakParams.from_voice(voice)
@@ -133,6 +136,11 @@ class EspeakEngine:
                 "list its voices with `espeak-ng --voices`"
             )
         self._checked.add(voice.voice)
+
+    def speakability(self, text: str, voice: VoiceProfile) -> Speakability:
+        """The letters of the voice's language and every number and symbol (eSpeak NG names
+        symbols and emoji); a letter of another script it reads out as "Chinese letter"."""
+        return assess(text, by_script(voice.language))
 
     def synthesize(
         self, requests: Sequence[SynthesisRequest], voice: VoiceProfile, jobs: int = 1

@@ -12,6 +12,7 @@ else waits for.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,14 @@ QUEUED_PER_WORKER = 2
 ANSWER_TIMEOUT_SECONDS = 300.0
 # How long a terminated worker gets to exit before it is killed.
 EXIT_GRACE_SECONDS = 5.0
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class WorkerError(RuntimeError):
@@ -123,7 +132,7 @@ def run_in_workers(
             busy = {worker.conn: worker for worker in workers if worker.in_flight}
             if not busy:
                 return
-            ready = wait(list(busy), answer_timeout)
+            ready = [c for c in wait(list(busy), answer_timeout) if isinstance(c, Connection)]
             if not ready:
                 raise WorkerError(f"no worker process answered for {answer_timeout:.0f} s")
             for conn in ready:

@@ -1,0 +1,159 @@
+"""Options shared by several commands, each declared once.
+
+The seven voice settings (rate, pitch, volume and the four pauses) come as one ``VoiceSettings``
+to every command decorated with ``with_voice_settings``; the other shared options are
+``Annotated`` types used as parameter annotations.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tts_pipeline.errors import SettingsError
+from tts_pipeline.text.normalize.fills import FillMap, load_fills
+from tts_pipeline.voices import VoiceProfile
+
+InputArg = Annotated[
+    Path,
+    typer.Argument(
+        help="The speech as a text file (UTF-8, UTF-16 or GB18030).", show_default=False
+    ),
+]
+OutputDirOpt = Annotated[
+    Path, typer.Option("--output-dir", "-o", help="Where the files go (created if need be).")
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where synthesized takes are kept (default: the user cache directory, "
+        "or $TTS_PIPELINE_CACHE_DIR).",
+        show_default=False,
+    ),
+]
+VoiceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--voice",
+        "-v",
+        help="Voice: a preset name (list them with `tts-pipeline voices`), an edge-tts voice "
+        "short name such as zh-CN-YunyangNeural, or a .toml file. Default: xiaomei (offline).",
+        show_default=False,
+    ),
+]
+FillOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--fill",
+        metavar="FILE",
+        help='Fill-ins for the template\'s placeholders, a TOML file: "20xx年" = "2024年", '
+        '"XX中学" = "石家庄市第一中学", or by position "XX人" = ["520人", "30人"].',
+        show_default=False,
+    ),
+]
+
+AsrModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--asr-model",
+        metavar="NAME|DIR",
+        help="Proof-listening's speech recogniser: a local CTranslate2 Whisper model folder, or "
+        "a faster-whisper model name such as small (downloaded by faster-whisper). Default: "
+        "the Whisper base model installed with the check extra (offline).",
+        show_default=False,
+    ),
+]
+
+
+def _setting(name: str, metavar: str, help: str) -> Any:
+    return Annotated[str | None, typer.Option(name, metavar=metavar, help=help, show_default=False)]
+
+
+# Voice settings on top of the preset (each replaces the preset's value): parameter → option.
+VOICE_SETTINGS: dict[str, Any] = {
+    "rate": _setting("--rate", "±N%", "Speaking rate, e.g. +10% (faster) or -5%."),
+    "pitch": _setting("--pitch", "±NHz", "Pitch shift, e.g. +20Hz or -10Hz."),
+    "volume": _setting("--volume", "±N%", "Volume, e.g. -20% (quieter) or +10%."),
+    "pause_title": _setting("--pause-title", "SECONDS", "Seconds of silence after the title."),
+    "pause_sentence": _setting(
+        "--pause-sentence", "SECONDS", "Seconds between the pieces of a split paragraph."
+    ),
+    "pause_paragraph": _setting("--pause-paragraph", "SECONDS", "Seconds between paragraphs."),
+    "pause_chapter": _setting("--pause-chapter", "SECONDS", "Seconds between chapters."),
+}
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """The voice settings given on the command line (None: the preset's value)."""
+
+    rate: str | None = None
+    pitch: str | None = None
+    volume: str | None = None
+    pause_title: str | None = None
+    pause_sentence: str | None = None
+    pause_paragraph: str | None = None
+    pause_chapter: str | None = None
+
+    def pauses(self) -> dict[str, str]:
+        """The pauses given, by kind (title, sentence, paragraph, chapter)."""
+        given = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {
+            name.removeprefix("pause_"): value
+            for name, value in given.items()
+            if name.startswith("pause_") and value is not None
+        }
+
+    def profile(self, voice: str | None) -> VoiceProfile:
+        """The preset (or file, or edge voice) ``voice`` with these settings on top."""
+        return VoiceProfile.load(voice).with_settings(
+            rate=self.rate, pitch=self.pitch, volume=self.volume, pauses=self.pauses()
+        )
+
+
+def with_voice_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the seven voice options; it receives them as ``settings: VoiceSettings``.
+
+    typer reads a command's options from its signature, so the wrapper's signature is the
+    command's without ``settings`` and with one keyword parameter per voice option."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "settings"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
+        for name, option in VOICE_SETTINGS.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**options: Any) -> None:
+        given = {name: options.pop(name) for name in VOICE_SETTINGS}
+        command(settings=VoiceSettings(**given), **options)
+
+    # inspect.signature (which typer asks) takes __signature__ over the wrapped function's.
+    vars(wrapper)["__signature__"] = signature.replace(parameters=[*kept, *added])
+    return wrapper
+
+
+def loudness_target(text: str) -> float | None:
+    """``--loudness``: a number of LUFS (-16, "-23 LUFS") or "off" (None). The range is checked
+    with the other render settings."""
+    value = text.strip().lower().removesuffix("lufs").strip()
+    if value in ("off", "none", "no"):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise SettingsError(
+            f"--loudness must be a number of LUFS like -16, or off (got {text!r})"
+        ) from None
+
+
+def fill_file(path: Path | None) -> FillMap | None:
+    """The fill-ins of ``--fill FILE``, or None."""
+    return load_fills(path) if path is not None else None
