@@ -4,7 +4,8 @@
 
 COMMIT (default 9ee4a16, the commit before the code was laid out as the pipeline's stages; since
 issue 13's fixes, whose plan --json has an ``unspeakable`` field, compare against 1834fa8 or
-later) is checked out into a temporary ``git worktree``; the reference speech is rendered with it
+later; since issue 15, whose ``removed`` entries are {text, rule} objects, against a commit that
+has it) is checked out into a temporary ``git worktree``; the reference speech is rendered with it
 and with the working tree, each in a process of its own with an empty take cache of its own
 (``TTS_PIPELINE_CACHE_DIR``) and otherwise the default settings, one after the other. Then:
 

@@ -28,10 +28,24 @@ def run_cli(
     env: dict[str, str] | None = None,
     timeout: float = 300,
     preexec_fn: Callable[[], None] | None = None,
+    stdin: bytes | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `tts-pipeline ARGS…` as a process of its own and wait for it (output as text; stdin
-    closed; ``env``: the whole environment, None for this one; ``preexec_fn``: run in the child
-    before it starts, e.g. to set a resource limit)."""
+    closed, or ``stdin`` piped in; ``env``: the whole environment, None for this one;
+    ``preexec_fn``: run in the child before it starts, e.g. to set a resource limit)."""
+    if stdin is not None:  # bytes in (any encoding), text out
+        piped = subprocess.run(
+            [*COMMAND, *map(str, args)],
+            capture_output=True,
+            input=stdin,
+            cwd=cwd,
+            env=env,
+            timeout=timeout,
+            preexec_fn=preexec_fn,
+        )
+        return subprocess.CompletedProcess(
+            piped.args, piped.returncode, piped.stdout.decode(), piped.stderr.decode()
+        )
     return subprocess.run(
         [*COMMAND, *map(str, args)],
         capture_output=True,

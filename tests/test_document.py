@@ -6,15 +6,15 @@ from pathlib import Path
 import pytest
 
 from tts_pipeline.errors import InputError
+from tts_pipeline.text.decoding import decode
 from tts_pipeline.text.document import (
-    clean,
-    decode,
     fullwidth_punctuation,
     heading_clause,
     load_document,
     parse,
-    read_text,
 )
+from tts_pipeline.text.segment import build_plan
+from tts_pipeline.text.sources import read_text
 
 SPEECH = "标题\n\n各位同志：\n\n第一，做好工作。内容。\n\n第二，加强学习。内容！\n"
 
@@ -87,24 +87,34 @@ def test_fullwidth_punctuation_next_to_chinese_only() -> None:
     assert fullwidth_punctuation("Hello, world: yes") == "Hello, world: yes"
 
 
+def paragraphs_of(text: str) -> list[str]:
+    document = parse(text)
+    return [p for chapter in document.chapters for p in chapter.paragraphs]
+
+
 def test_clean_removes_web_footer_and_keeps_speech(sample_text: str) -> None:
-    paragraphs, removed = clean(sample_text)
+    removed = parse(sample_text).removed
     assert len(removed) == 1
-    assert "http://" in removed[0] and "由互联网用户分享整理" in removed[0]
+    assert "http://" in removed[0].text and "由互联网用户分享整理" in removed[0].text
+    assert removed[0].rule == "shared-by"
+    paragraphs = paragraphs_of(sample_text)
     assert not any("http" in p for p in paragraphs)
     assert paragraphs[-1] == "谢谢大家！"
 
 
 def test_clean_keeps_speech_that_mentions_a_link() -> None:
     line = "请大家登录教育局官网 www.example.gov.cn 查看本次大会的全部材料和今后的工作安排。"
-    paragraphs, removed = clean(f"标题\n{line}\n")
-    assert removed == []
-    assert paragraphs[1] == line
+    assert parse(f"标题\n{line}\n").removed == ()
+    assert paragraphs_of(f"标题\n{line}\n") == [line]
 
 
 def test_whitespace_normalised() -> None:
-    paragraphs, _ = clean("标题\r\n\u3000\u3000第一段。\r\n\r\n  第二段\u200b。\r")
-    assert paragraphs == ["标题", "第一段。", "第二段。"]
+    document = parse("标题\r\n\u3000\u3000第一段。\r\n\r\n  第二段\u200b。\r")
+    assert document.title == "标题"
+    assert paragraphs_of("标题\r\n\u3000\u3000第一段。\r\n\r\n  第二段\u200b。\r") == [
+        "第一段。",
+        "第二段。",
+    ]
 
 
 # --- chapters ---------------------------------------------------------------------------------
@@ -147,6 +157,54 @@ def test_markdown_headings_win_over_heuristics() -> None:
         ("第一部分", True),
         ("第二部分", True),
     ]
+
+
+def test_a_heading_below_the_first_sentence_is_a_section_not_the_title() -> None:
+    # "# Two" looks more like a title than "Title" does, but speech comes before it.
+    doc = parse("Title\nHello there.\n# Two\nBody one.\n")
+    assert doc.title == "Title"
+    assert doc.removed == ()
+    assert [(c.title, c.paragraphs) for c in doc.chapters] == [
+        ("Opening", ("Hello there.",)),
+        ("Two", ("Body one.",)),
+    ]
+    doc = parse("年度总结\n今年我们完成了全部任务。\n# 一年的工作\n内容。\n")
+    assert (doc.title, doc.removed) == ("年度总结", ())
+    assert [c.title for c in doc.chapters] == ["开场白", "一年的工作"]
+
+
+# --- the title: spoken when it is the speech's own ------------------------------------------
+
+NO_TITLE = "同志们：\n今年的工作取得了很大成绩。\n谢谢大家！\n"
+
+
+def test_a_title_from_the_file_name_names_the_speech_but_is_not_spoken(tmp_path: Path) -> None:
+    path = tmp_path / "年终总结.txt"
+    path.write_text(NO_TITLE, encoding="utf-8")
+    document = load_document(path)
+    assert (document.title, document.title_origin) == ("年终总结", "file name")
+    plan = build_plan(document)
+    assert plan.title == "年终总结"
+    assert [(u.kind, u.text) for u in plan.utterances] == [
+        ("body", "同志们："),
+        ("body", "今年的工作取得了很大成绩。"),
+        ("body", "谢谢大家！"),
+    ]
+    assert [note for note in plan.notes if "'年终总结'" in note and "not spoken" in note]
+
+
+def test_a_title_found_in_the_text_or_given_is_spoken(tmp_path: Path) -> None:
+    path = tmp_path / "年终总结.txt"
+    path.write_text("在年终总结会上的讲话\n" + NO_TITLE, encoding="utf-8")
+    found = build_plan(load_document(path))
+    path.write_text(NO_TITLE, encoding="utf-8")
+    given = build_plan(load_document(path, title="年终总结讲话"))
+    for plan, title in ((found, "在年终总结会上的讲话"), (given, "年终总结讲话")):
+        assert plan.title == title
+        first = plan.utterances[0]
+        assert (first.id, first.kind, first.text) == ("c01-title", "title", title)
+        assert [u.text for u in plan.utterances[1:]] == NO_TITLE.split()
+        assert plan.notes == ()
 
 
 def test_document_without_markers_is_one_chapter() -> None:

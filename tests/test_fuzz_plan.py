@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tts_pipeline.errors import PipelineError
-from tts_pipeline.text.document import decode, parse
+from tts_pipeline.text.decoding import decode
+from tts_pipeline.text.document import parse
 from tts_pipeline.text.segment import build_plan
 
 ALPHABET = st.one_of(

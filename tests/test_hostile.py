@@ -9,14 +9,17 @@ the metadata of what was written back with mutagen).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import resource
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import docx
 import pytest
 
 from tests.cli_tools import run_cli
@@ -61,6 +64,7 @@ class Hostile:
     timeout: float = 120.0
     env: dict[str, str] = field(default_factory=dict)
     memory_mb: int | None = None  # address-space cap: a runaway read fails fast, not the machine
+    stdin: bytes | None = None  # piped in (else standard input is closed)
 
 
 def run_row(row: Hostile, tmp: Path) -> Run:
@@ -75,6 +79,7 @@ def run_row(row: Hostile, tmp: Path) -> Run:
         env={**os.environ, **row.env},
         timeout=row.timeout,
         preexec_fn=_memory_cap(row.memory_mb) if row.memory_mb else None,
+        stdin=row.stdin,
     )
     return Run(result.returncode, result.stdout, result.stderr, tmp, out)
 
@@ -291,6 +296,121 @@ ROWS: list[Hostile] = [
         prepare=lambda tmp: (tmp / "cover.jpg").write_bytes(DAMAGED_JPEG),
         check=lambda run: nothing_synthesized(),
     ),
+    # issue 15: documents
+    Hostile(
+        "a PDF given as the speech",
+        ("render", "{tmp}/speech.pdf", "-o", "{out}"),
+        message=r"^error: .*speech\.pdf is a PDF file: copy its text into a \.txt file",
+        prepare=lambda tmp: (tmp / "speech.pdf").write_bytes(b"%PDF-1.7\n%\xe2\xe3\n1 0 obj\n"),
+    ),
+    Hostile(
+        "an old Word .doc",
+        ("render", "{tmp}/speech.doc", "-o", "{out}"),
+        message=r"^error: .*speech\.doc is an old Word \.doc .*save it as \.docx",
+        prepare=lambda tmp: (tmp / "speech.doc").write_bytes(
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024)
+        ),
+    ),
+    Hostile(
+        "an empty .docx",
+        ("render", "{tmp}/empty.docx", "-o", "{out}"),
+        message=r"^error: .*empty\.docx is empty",
+        prepare=lambda tmp: (tmp / "empty.docx").write_bytes(b""),
+    ),
+    Hostile(
+        "a corrupted .docx (cut off half way)",
+        ("render", "{tmp}/cut.docx", "-o", "{out}"),
+        message=r"^error: .*cut\.docx is damaged: not a readable Word \.docx file",
+        prepare=lambda tmp: _cut_docx(tmp / "cut.docx"),
+    ),
+    Hostile(
+        "a .docx whose document part is not XML",
+        ("plan", "{tmp}/garbled.docx"),
+        message=r"^error: .*garbled\.docx is damaged: not a readable Word \.docx file",
+        prepare=lambda tmp: _garbled_docx(tmp / "garbled.docx"),
+    ),
+    Hostile(
+        "a .docx with no text",
+        ("render", "{tmp}/blank.docx", "-o", "{out}"),
+        message=r"^error: .*blank\.docx holds no text",
+        prepare=lambda tmp: _blank_docx(tmp / "blank.docx"),
+    ),
+    Hostile(
+        "a ZIP archive named .docx",
+        ("plan", "{tmp}/archive.docx"),
+        message=r"^error: .*archive\.docx is a ZIP archive but not a Word \.docx file",
+        prepare=lambda tmp: _zip_of(tmp / "archive.docx", {"notes.txt": "hello"}),
+    ),
+    Hostile(
+        "a .docx that unpacks to gigabytes (a zip bomb)",
+        ("render", "{tmp}/bomb.docx", "-o", "{out}"),
+        message=r"^error: .*bomb\.docx unpacks to \d+ MB of text; the limit is 67 MB",
+        prepare=lambda tmp: _zip_of(
+            tmp / "bomb.docx", {"word/document.xml": "<w/>", "word/bloat.xml": " " * 70_000_000}
+        ),
+    ),
+    Hostile(
+        "an empty .html",
+        ("render", "{tmp}/empty.html", "-o", "{out}"),
+        message=r"^error: .*empty\.html is empty",
+        prepare=lambda tmp: (tmp / "empty.html").write_bytes(b""),
+    ),
+    Hostile(
+        "a corrupted .html (binary data)",
+        ("render", "{tmp}/noise.html", "-o", "{out}"),
+        message=r"^error: .*noise\.html (looks like binary data|is not text)",
+        prepare=lambda tmp: (tmp / "noise.html").write_bytes(bytes(range(256)) * 16),
+    ),
+    Hostile(
+        "an .html page with nothing to read",
+        ("render", "{tmp}/bare.html", "-o", "{out}"),
+        message=r"^error: .*bare\.html holds no text",
+        prepare=lambda tmp: (tmp / "bare.html").write_text(
+            "<!DOCTYPE html><html><head><title></title><script>var a = 1;</script></head>"
+            "<body><div></div></body></html>",
+            encoding="utf-8",
+        ),
+    ),
+    Hostile(
+        "an .html page of nothing but page chrome",
+        ("render", "{tmp}/chrome.html", "-o", "{out}"),
+        message=r"^error: .*chrome\.html holds no speech text",
+        prepare=lambda tmp: (tmp / "chrome.html").write_text(
+            "<html><body><p>注册 | 登录</p><p>上一篇：在年会上的讲话</p>"
+            "<p>Copyright © 2024 某某范文网 版权所有</p></body></html>",
+            encoding="utf-8",
+        ),
+    ),
+    Hostile(
+        "standard input with nothing piped in",
+        ("render", "-", "-o", "{out}"),
+        message=r"^error: stdin is empty",
+    ),
+    Hostile(
+        "standard input that never ends (21 MB piped in)",
+        ("render", "-", "-o", "{out}"),
+        message=r"^error: the speech on standard input is more than 20 MB; the limit is 20 MB "
+        r"\(split the document\)",
+        stdin=b"\x00" * (21 << 20),
+        memory_mb=1500,
+    ),
+    Hostile(
+        "standard input with 6 MB of text",
+        ("plan", "-"),
+        message=r"^error: stdin holds more than 5 MB of text; the limit for text is 5 MB",
+        stdin="讲话。\n".encode() * ((6 << 20) // 10),  # 6 MB
+    ),
+    *(
+        Hostile(
+            f"a FIFO named .{suffix}",
+            ("plan", f"{{tmp}}/fifo.{suffix}"),
+            message=rf"^error: input file .*fifo\.{suffix} is a FIFO \(named pipe\), not a "
+            "regular file",
+            prepare=lambda tmp, suffix=suffix: os.mkfifo(tmp / f"fifo.{suffix}"),
+            timeout=30,
+        )
+        for suffix in ("docx", "html")
+    ),
 ]
 
 
@@ -336,6 +456,45 @@ def check_metadata(run: Run, stem: str, title: str, artist: str, chapters: list[
 def nothing_synthesized() -> None:
     cache = Path(os.environ["TTS_PIPELINE_CACHE_DIR"])
     assert list(cache.rglob("*.take")) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What the rows of issue 15 (documents) use
+
+
+def _zip_of(path: Path, members: dict[str, str]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+
+
+def _real_docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("在全区工作会议上的讲话")
+    document.add_paragraph("同志们：今天我们召开全区工作会议。")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _cut_docx(path: Path) -> None:
+    data = _real_docx()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _garbled_docx(path: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(_real_docx())) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    members["word/document.xml"] = b"<w:document><unclosed"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _blank_docx(path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("")
+    document.save(str(path))
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])

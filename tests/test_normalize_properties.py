@@ -35,10 +35,17 @@ PROFILE = settings(max_examples=400, deadline=None, suppress_health_check=[Healt
 _LETTER = re.compile(r"(?<![A-Za-z])[Xx]+(?![A-Za-z])|[×Ｘｘ]")
 
 
+# The letter of a code in quotes as the code rule speaks it (“1+X” → “一加X”) is a letter too.
+_CODE_LETTER = re.compile(r"(?<=加)[Xx](?=[”\"」』’'])")
+
+
 def placeholder_letters(spoken: str) -> list[str]:
     found = []
     for match in _LETTER.finditer(spoken):
-        is_word = match.group(0) in ("X", "x") and spoken.startswith(keep_suffixes(), match.end())
+        is_word = match.group(0) in ("X", "x") and (
+            spoken.startswith(keep_suffixes(), match.end())
+            or bool(_CODE_LETTER.match(spoken, match.start()))
+        )
         if not is_word:
             found.append(match.group(0))
     return found

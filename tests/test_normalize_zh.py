@@ -77,7 +77,7 @@ def test_case_table_is_large_and_covers_every_category() -> None:
     expected = {
         "cardinal", "two", "decimal", "negative", "ordinal", "year", "date", "time", "range",
         "percent", "fraction", "phone", "code", "money", "unit", "score", "math", "latin", "web",
-        "placeholder", "fill", "speech",
+        "placeholder", "fill", "speech", "markup", "listmark", "traditional",
     }  # fmt: skip
     assert expected <= categories
 
@@ -172,6 +172,9 @@ RULE_SET_EXAMPLES = [
     ("symbols", "±", "正负"),
     ("id_card", "11010519491231002X", "一一零一零五一九四九一二三一零零二叉"),
     ("scores", "中国1-2", "中国一比二"),
+    ("codes", "“1255”工作思路", "“一二五五”工作思路"),
+    ("list_marks", "①加强学习", "第一，加强学习"),
+    ("markup", "■加强学习", "加强学习"),
 ]
 
 

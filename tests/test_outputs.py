@@ -132,7 +132,7 @@ def _tone_take(text: str, index: int) -> Take:
 
 
 def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: Path) -> None:
-    plan = build_plan(parse("Title\nHello there.\n# Two\nBody one.\n"))
+    plan = build_plan(parse("Title\nHello there.\nhttps://example.com/a\n# Two\nBody one.\n"))
     tags = Tags(title="T", artist="A")
     programme = produce(
         plan,
@@ -167,6 +167,7 @@ def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: P
         timeline.ms(m.start) / 1000 for m in timeline.chapters
     ]
     assert data["tags"]["artist"] == "A" and data["tags"]["genre"] == "Speech"
+    assert data["removed"] == [{"text": "https://example.com/a", "rule": "link"}]
     assert programme.loudness is not None
     assert data["loudness"]["target_lufs"] == -20.0
     assert data["loudness"]["overall_gain_db"] == round(programme.loudness.overall_db, 2)

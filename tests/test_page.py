@@ -32,6 +32,7 @@ from tts_pipeline.outputs.page import model as page_model
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.render import RenderSettings, render
 from tts_pipeline.synthesis.store import MemoryStore
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.voices import load_profile
 
 render_module = importlib.import_module("tts_pipeline.render")  # (tts_pipeline.render: the API)
@@ -99,7 +100,7 @@ def manifest_of(
     chapters: tuple[ManifestChapter, ...] = (),
     utterances: tuple[ManifestUtterance, ...] = (),
     cues: tuple[ManifestCue, ...] = (),
-    removed: tuple[str, ...] = (),
+    removed: tuple[RemovedLine, ...] = (),
 ) -> Manifest:
     """A manifest with the parts the page shows (the rest as a render would leave it)."""
     return Manifest(
@@ -138,7 +139,7 @@ def hostile_model() -> dict[str, Any]:
         chapters=(ManifestChapter(0, text, 0.0, 3.0),),
         utterances=(utterance("u1", text, 0.0, 3.0),),
         cues=(ManifestCue(0, "u1", 0.1, 2.9, text),),
-        removed=(text,),
+        removed=(RemovedLine(text, text),),
     )
     return page_model.page_model(manifest)
 

@@ -60,4 +60,5 @@ def test_placeholders_listed(plan_json: dict) -> None:
 
 
 def test_removed_footer(plan_json: dict) -> None:
-    assert len(plan_json["removed"]) == 1 and "http://" in plan_json["removed"][0]
+    assert len(plan_json["removed"]) == 1 and "http://" in plan_json["removed"][0]["text"]
+    assert plan_json["removed"][0]["rule"] == "shared-by"

@@ -79,7 +79,8 @@ def test_manifest_matches_the_audio(rendered: dict[str, Path]) -> None:
         assert prev["start"] < prev["end"] <= nxt["start"]
     spoken = " ".join(u["spoken"] for u in utterances)
     assert not re.search(r"[0-9]|[Xx]{2}|http", spoken)
-    assert manifest["removed"] and "example.com" in manifest["removed"][0]
+    assert manifest["removed"] and "example.com" in manifest["removed"][0]["text"]
+    assert manifest["removed"][0]["rule"] == "shared-by"
 
 
 def test_same_input_gives_identical_pcm(rendered: dict[str, Path]) -> None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tts_pipeline.text.document import parse
+from tts_pipeline.text.document import build_document, parse
 from tts_pipeline.text.normalize import FillMap
 from tts_pipeline.text.segment import MAX_UTTERANCE_CHARS, Plan, build_plan, split_long
+from tts_pipeline.text.sources import from_text
 from tts_pipeline.voices import Pauses
 
 
@@ -142,8 +143,9 @@ def test_text_that_cannot_be_cut_is_still_within_the_limit() -> None:
 
 
 def test_a_long_title_is_split_like_a_paragraph() -> None:
-    title = "关于进一步加强和改进新时代教育工作的若干意见，" * 20  # 460 characters, one line
-    plan = build_plan(parse(f"{title}\n正文。\n"))
+    # 460 characters: no line that long looks like a title, so it is given (--title).
+    title = "关于进一步加强和改进新时代教育工作的若干意见，" * 20
+    plan = build_plan(build_document(from_text("正文。\n", "input", "input", "txt"), title=title))
     titles = [u for u in plan.utterances if u.kind == "title"]
     assert len(titles) > 1 and titles[0].id == "c01-title-s1"
     assert max(_spoken_lengths(plan)) <= MAX_UTTERANCE_CHARS

@@ -37,6 +37,7 @@ from tts_pipeline.text.document import load_document
 from tts_pipeline.text.normalize.fills import Fills, fill_warnings
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech, unspeakable_warnings
+from tts_pipeline.user_files import display_name
 from tts_pipeline.voices import VoiceProfile, load_profile
 
 
@@ -61,6 +62,8 @@ class RenderSettings:
     page: bool = True  # <stem>.html listening page and <stem>.png waveform overview
     # Voice for the utterances the engine cannot deliver (--fallback); None: stop instead.
     fallback: VoiceProfile | None = None
+    title: str | None = None  # the speech's title instead of the one found (--title)
+    keep_all: bool = False  # read every line: no page chrome removed (--keep-all)
     cover_image: Cover | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +90,7 @@ class RenderResult:
     fallback_ids: tuple[str, ...] = ()  # utterances spoken by the fallback voice
     fallback_reason: str | None = None  # why the engine could not deliver them
     warnings: tuple[str, ...] = ()  # things the user should know (unused fill-in keys, …)
+    notes: tuple[str, ...] = ()  # what the document's reader skipped, where the title is from
 
 
 def plan(
@@ -94,14 +98,18 @@ def plan(
     voice: VoiceProfile | None = None,
     fills: Fills | None = None,
     engine: Engine | None = None,
+    *,
+    title: str | None = None,
+    keep_all: bool = False,
 ) -> Plan:
-    """What will be spoken, without synthesizing: the document read and cleaned, its title and
-    chapters, its utterances with the spoken text and the pause after each, and what of them the
-    voice cannot say (its engine, or ``engine``, tells)."""
+    """What will be spoken, without synthesizing: the document (any supported format, ``-`` for
+    standard input) read and cleaned of page chrome, its title (``title`` replaces the one found)
+    and chapters, its utterances with the spoken text and the pause after each, and what of them
+    the voice cannot say (its engine, or ``engine``, tells). ``keep_all``: remove no line."""
     voice = voice or load_profile(None)
     speaker = engine or engine_for(voice)
     return build_plan(
-        load_document(Path(source)),
+        load_document(Path(source), title=title, keep_all=keep_all),
         voice.pauses,
         fills,
         speakability=lambda text: speaker.speakability(text, voice),
@@ -116,8 +124,9 @@ def render(
     progress: Progress | None = None,
     engine: Engine | None = None,
 ) -> RenderResult:
-    """Render ``source`` (a text file) to audio and the files beside it. ``store`` holds the
-    takes (default: the take cache), ``engine`` replaces the voice's engine (tests)."""
+    """Render ``source`` (a document in any supported format, or ``-`` for standard input) to
+    audio and the files beside it. ``store`` holds the takes (default: the take cache),
+    ``engine`` replaces the voice's engine (tests)."""
     t0 = time.perf_counter()
     source, settings = Path(source), settings or RenderSettings()
     progress = progress or NoProgress()
@@ -126,8 +135,10 @@ def render(
     voice = settings.voice
     progress.stage("Reading and planning")
     engine = engine or engine_for(voice)
-    speech = plan(source, voice, settings.fills, engine)
-    require_speech(speech, voice, source.name)
+    speech = plan(
+        source, voice, settings.fills, engine, title=settings.title, keep_all=settings.keep_all
+    )
+    require_speech(speech, voice, display_name(source))
     fallback = (engine_for(settings.fallback), settings.fallback) if settings.fallback else None
     progress.stage("Checking the voice")
     unreachable: PipelineError | None = None
@@ -141,7 +152,7 @@ def render(
         fallback[0].check(fallback[1])
     ensure_writable(settings.output_dir)
     sweep_leftovers(settings.output_dir, store)
-    layout = OutputLayout(settings.output_dir, source.stem)
+    layout = OutputLayout.for_source(settings.output_dir, source, speech.title)
     jobs = settings.jobs or default_jobs(voice.engine)
     tags = Tags(
         title=speech.title,
@@ -185,7 +196,7 @@ def render(
         programme,
         tags,
         Sidecars(subtitles=settings.subtitles, page=settings.page),
-        source=source.name,
+        source=display_name(source),
         voice=voice,
         fallback=synthesis.fallback,
     )
@@ -211,6 +222,7 @@ def render(
         fallback_reason=used.reason if used else None,
         warnings=fill_warnings(settings.fills, [u.text for u in speech.utterances])
         + unspeakable_warnings(speech, voice),
+        notes=speech.notes,
     )
 
 

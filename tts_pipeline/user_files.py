@@ -6,7 +6,8 @@ The size a file reports is no guide: a device or a FIFO reports 0 bytes and then
 type is checked before opening (opening a FIFO waits for a writer), and again on the opened
 descriptor, which is opened non-blocking in case something else was put in the file's place in
 between. Every read stops one byte past the limit, so a file that grows while it is read cannot
-get past it either. A stream (standard input) is read with the same limit.
+get past it either. A stream (standard input, which the user names ``-``) is read with the same
+limit.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import BinaryIO
 from tts_pipeline.errors import PipelineError
 
 _CHUNK = 1 << 16
+STDIN = "-"  # the file name that stands for standard input
+STDIN_NAME = "stdin"  # standard input as messages and the manifest name it
 
 # What a file that is not a regular file is, for the one-line error.
 _KINDS = (
@@ -27,6 +30,16 @@ _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+def is_stdin(path: Path) -> bool:
+    """True when the user named standard input (``-``) rather than a file."""
+    return str(path) == STDIN
+
+
+def display_name(path: Path) -> str:
+    """The input's name as the manifest gives it: the file's name, or "stdin"."""
+    return STDIN_NAME if is_stdin(path) else path.name
 
 
 def read_user_file(

@@ -13,13 +13,15 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tts_pipeline.cli.console import err, guarded, one_line, out, warn
+from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
 from tts_pipeline.cli.options import (
     AsrModelOpt,
     CacheDirOpt,
     FillOpt,
     InputArg,
+    KeepAllOpt,
     OutputDirOpt,
+    TitleOpt,
     VoiceOpt,
     VoiceSettings,
     fill_file,
@@ -35,6 +37,8 @@ def render(
     output_dir: OutputDirOpt = Path("output"),
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -106,6 +110,10 @@ def render(
 
     Example: tts-pipeline render speech.txt -o output/
 
+    Example: tts-pipeline render speech.docx --title "开学典礼致辞"
+
+    Example: cat speech.txt | tts-pipeline render -
+
     Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
 
     Example: tts-pipeline render speech.txt --fill event.toml
@@ -144,6 +152,8 @@ def render(
             author=author,
             cover=cover,
             page=not no_page,
+            title=title,
+            keep_all=keep_all,
         )
         with RichProgress(err) as progress:
             result = render_speech(source, render_settings, progress=progress)
@@ -162,6 +172,7 @@ def render(
                 soft_wrap=True,
             )
         warn(result.warnings)
+        note(result.notes)
         for kind, path in result.outputs.items():
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
@@ -178,13 +189,20 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     voice: VoiceOpt = None,
     fill: FillOpt = None,
+    title: TitleOpt = None,
+    keep_all: KeepAllOpt = False,
     *,
     settings: VoiceSettings,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders.
+    spoken text side by side (changes highlighted), pauses, placeholders, and the lines that
+    are not read aloud with the rule that removed each.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
+
+    Example: tts-pipeline plan saved-page.html
+
+    Example: tts-pipeline plan speech.docx --keep-all
 
     Example: tts-pipeline plan speech.txt --fill event.toml
 
@@ -197,8 +215,11 @@ def plan(
         from tts_pipeline.text.normalize.fills import fill_warnings
 
         fills = fill_file(fill)
-        the_plan = plan_speech(source, settings.profile(voice), fills)
+        the_plan = plan_speech(
+            source, settings.profile(voice), fills, title=title, keep_all=keep_all
+        )
         warn(fill_warnings(fills, [u.text for u in the_plan.utterances]))
+        note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
         else:
@@ -221,7 +242,11 @@ def preview(
     input_file: Annotated[
         Path | None,
         typer.Option(
-            "--input", "-i", help="Speak the first paragraph of this text file.", show_default=False
+            "--input",
+            "-i",
+            help="Speak the first paragraph of this document (any format render reads, or - "
+            "for standard input).",
+            show_default=False,
         ),
     ] = None,
     output_dir: OutputDirOpt = Path("output"),

@@ -47,3 +47,9 @@ def one_line(message: str) -> str:
 def warn(warnings: tuple[str, ...]) -> None:
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+
+
+def note(notes: tuple[str, ...]) -> None:
+    """What the document's reader skipped (a table, a text box): said, never silent."""
+    for line in notes:
+        err.print(f"[cyan]note:[/] {escape(line)}", soft_wrap=True)

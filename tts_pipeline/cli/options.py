@@ -23,7 +23,27 @@ from tts_pipeline.voices import VoiceProfile
 InputArg = Annotated[
     Path,
     typer.Argument(
-        help="The speech as a text file (UTF-8, UTF-16 or GB18030).", show_default=False
+        help="The speech: a .txt or .md file (UTF-8, UTF-16 or GB18030), a Word .docx, a saved "
+        "web page (.html, .htm), or - to read standard input (cat speech.txt | tts-pipeline "
+        "render -). Page chrome copied with it (menus, source lines, share text) is removed.",
+        show_default=False,
+    ),
+]
+TitleOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--title",
+        metavar="TEXT",
+        help="The speech's title, spoken first (default: the line that looks like one; with "
+        "none, the file name names the files and no title is spoken).",
+        show_default=False,
+    ),
+]
+KeepAllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-all",
+        help="Read every line: no page chrome removed, no repeated title dropped.",
     ),
 ]
 OutputDirOpt = Annotated[

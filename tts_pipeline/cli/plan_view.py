@@ -43,8 +43,11 @@ def print_plan(the_plan: Plan) -> None:
     if the_plan.removed:
         out.print()
         out.print(Text("Removed (not read aloud):", style="bold"))
+        width = max(len(line.rule) for line in the_plan.removed)
         for line in the_plan.removed:
-            out.print(Text(f"  {line}", style="dim strike"))
+            out.print(
+                Text(f"  {line.rule:<{width}}  ", style="cyan") + Text(line.text, style="dim")
+            )
 
 
 def diff_texts(written: str, spoken: str) -> tuple[Text, Text]:

@@ -1,6 +1,7 @@
 """Every file a render writes, named in one place: ``<stem>.<extension>`` for each audio format and
 ``<stem><suffix>`` for each file beside the audio, in one output folder (with the report that
-``tts-pipeline check`` writes there later)."""
+``tts-pipeline check`` writes there later). The stem is the input's name; standard input has
+none, so its renders are named after the speech's title."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from tts_pipeline import scratch
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.containers import FORMATS
+from tts_pipeline.user_files import STDIN_NAME, is_stdin
 
 # The files beside the audio: output kind → suffix after the stem.
 SIDECAR_SUFFIXES = {
@@ -26,6 +28,10 @@ SIDECAR_SUFFIXES = {
     "manifest": ".manifest.json",
     "check": ".check.json",  # proof-listening's report (tts-pipeline check), not the render's
 }
+# A title as a file name: no path separators, characters Windows refuses, or control characters;
+# at most this many characters.
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+MAX_TITLE_STEM_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,15 @@ class OutputLayout:
     @property
     def check_report(self) -> Path:
         return self.sidecar("check")
+
+    @classmethod
+    def for_source(cls, folder: Path, source: Path, title: str) -> OutputLayout:
+        """The files of a render of ``source`` (a file, or ``-`` for standard input) into
+        ``folder``: named after the file; for standard input after ``title``, else "stdin"."""
+        if not is_stdin(source):
+            return cls(folder, source.stem)
+        safe = " ".join(_UNSAFE_IN_NAMES.sub(" ", title).split()).strip(" .")
+        return cls(folder, safe[:MAX_TITLE_STEM_CHARS].strip(" .") or STDIN_NAME)
 
     @classmethod
     def of(cls, output: Path) -> OutputLayout:

@@ -19,6 +19,7 @@ from tts_pipeline.outputs.programme import Programme
 from tts_pipeline.outputs.subtitles import Cue
 from tts_pipeline.outputs.tags import Tags, tag_items
 from tts_pipeline.synthesis.fallback import FallbackUse
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.text.segment import Plan, PlannedPlaceholder
 from tts_pipeline.voices import VoiceProfile
 
@@ -116,7 +117,7 @@ class LoudnessReport:
 class Manifest:
     title: str
     language: str
-    source: str  # the input file's name
+    source: str  # the input file's name, or "stdin"
     duration: float
     sample_rate: int
     voice: VoiceProfile
@@ -126,7 +127,7 @@ class Manifest:
     chapters: tuple[ManifestChapter, ...]
     utterances: tuple[ManifestUtterance, ...]
     cues: tuple[ManifestCue, ...]
-    removed: tuple[str, ...]  # lines of the input not read aloud
+    removed: tuple[RemovedLine, ...]  # lines of the input not read aloud, each with its rule
     placeholders: tuple[PlannedPlaceholder, ...]
     fallback: FallbackUse | None = None
 
@@ -146,7 +147,7 @@ class Manifest:
             "chapters": [asdict(c) for c in self.chapters],
             "utterances": [u.to_json() for u in self.utterances],
             "cues": [asdict(c) for c in self.cues],
-            "removed": list(self.removed),
+            "removed": [asdict(line) for line in self.removed],
             "placeholders": [asdict(p) for p in self.placeholders],
         }
         if self.fallback is not None:

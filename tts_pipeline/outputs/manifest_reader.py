@@ -21,6 +21,7 @@ from tts_pipeline.outputs.manifest import (
 )
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.synthesis.fallback import FallbackUse
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.text.segment import PlannedPlaceholder
 from tts_pipeline.user_files import read_user_file
 from tts_pipeline.voices import VoiceProfile, profile_from_dict
@@ -97,7 +98,10 @@ def manifest_from_json(data: Mapping[str, Any]) -> Manifest:
             )
             for c, where in _entries(data, "cues")
         ),
-        removed=tuple(_text_list(data, "removed")),
+        removed=tuple(
+            RemovedLine(text=_text(r, "text", where), rule=_text(r, "rule", where))
+            for r, where in _entries(data, "removed")
+        ),
         placeholders=tuple(
             PlannedPlaceholder(
                 text=_text(p, "text", where),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tts_pipeline.engines.base import Speakability
+from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.text.document import Document
 from tts_pipeline.text.normalize import DocumentNormalizer, PlaceholderHit
 from tts_pipeline.text.normalize.fills import FillMap, fold_text
@@ -68,9 +69,10 @@ class Plan:
     title: str
     language: str
     chapters: tuple[PlanChapter, ...]
-    removed: tuple[str, ...] = field(default=())
+    removed: tuple[RemovedLine, ...] = field(default=())  # not read aloud, each with its rule
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
     unspeakable: tuple[UnspeakableText, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what the reader skipped, where the title is from
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -101,7 +103,7 @@ class Plan:
                 }
                 for c in self.chapters
             ],
-            "removed": list(self.removed),
+            "removed": [{"text": line.text, "rule": line.rule} for line in self.removed],
             "placeholders": [
                 {"text": p.text, "spoken": p.spoken, "utterance": p.utterance}
                 for p in self.placeholders
@@ -167,7 +169,9 @@ class _Draft:
 
 
 def _drafts(document: Document, limit: int, normalizer: DocumentNormalizer) -> list[_Draft]:
-    items = [("c01-title", 0, -1, "title", document.title, "title")]
+    items = (
+        [("c01-title", 0, -1, "title", document.title, "title")] if document.title_spoken else []
+    )
     for ci, chapter in enumerate(document.chapters):
         entries: list[tuple[int, str, str]] = []  # (paragraph, kind, text)
         if chapter.heading:
@@ -332,6 +336,7 @@ def build_plan(
         removed=document.removed,
         placeholders=placeholders,
         unspeakable=_unspeakable(utterances, speakability) if speakability else (),
+        notes=document.notes,
     )
 
 

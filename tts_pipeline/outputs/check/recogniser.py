@@ -1,14 +1,12 @@
 """The speech recogniser of proof-listening: faster-whisper (from the ``check`` extra) on the CPU,
-the audio as it listens to it (16 kHz mono, decoded by ffmpeg), and OpenCC's traditional →
-simplified table for what it writes. The extra's modules are imported when a check runs, so
-everything else works without them."""
+and the audio as it listens to it (16 kHz mono, decoded by ffmpeg). The extra's modules are
+imported when a check runs, so everything else works without them."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,7 +19,7 @@ from tts_pipeline.outputs.check.asr_model import INSTALL_HINT, CheckUnavailable,
 SAMPLE_RATE = 16_000  # what Whisper listens at
 BEAM_SIZE = 5
 SAMPLING_SEED = 1
-EXTRA_MODULES = ("faster_whisper", "ctranslate2", "opencc")
+EXTRA_MODULES = ("faster_whisper", "ctranslate2")
 
 
 class Transcriber(Protocol):
@@ -88,16 +86,6 @@ class WhisperTranscriber:
             vad_filter=False,
         )
         return "".join(str(segment.text) for segment in segments).strip()
-
-
-def simplifier() -> Callable[[str], str]:
-    """Traditional → simplified characters (OpenCC's t2s tables, from the check extra)."""
-    converter = import_extra("opencc").OpenCC("t2s")
-
-    def to_simplified(text: str) -> str:
-        return str(converter.convert(text))
-
-    return to_simplified
 
 
 def decode_audio(path: Path) -> np.ndarray:

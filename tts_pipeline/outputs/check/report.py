@@ -5,7 +5,7 @@ programme worst first, as ``<stem>.check.json`` holds it."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -109,11 +109,9 @@ class Heard:
     transcript: str
 
 
-def score(
-    heard: Heard, language: str, to_simplified: Callable[[str], str] | None = None
-) -> UtteranceCheck:
-    expected = fold_text(heard.spoken, language, to_simplified)
-    said = fold_text(heard.transcript, language, to_simplified)
+def score(heard: Heard, language: str) -> UtteranceCheck:
+    expected = fold_text(heard.spoken, language)
+    said = fold_text(heard.transcript, language)
     alignment = align(expected, said)
     return UtteranceCheck(
         id=heard.id,

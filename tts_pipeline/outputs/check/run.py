@@ -21,7 +21,6 @@ from tts_pipeline.outputs.check.recogniser import (
     WhisperTranscriber,
     decode_audio,
     import_extra,
-    simplifier,
 )
 from tts_pipeline.outputs.check.report import (
     DEFAULT_RULE,
@@ -160,7 +159,6 @@ def check_render(
     samples = decode_audio(files.audio)
     check_matches(manifest, samples, files.audio)
     language = manifest.language or "zh-CN"
-    to_simplified = simplifier()
     if transcriber is None:
         progress.stage("Loading the recogniser")
         transcriber = WhisperTranscriber(choose_model(model), language)
@@ -179,7 +177,7 @@ def check_render(
             spoken=u.spoken,
             transcript=transcriber.transcribe(span) if len(span) else "",
         )
-        checks.append(score(heard, language, to_simplified))
+        checks.append(score(heard, language))
         progress.advance(1)
     seconds = time.perf_counter() - began
     report = build_report(checks, rule)

@@ -9,11 +9,11 @@ expected text.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tts_pipeline.text.normalize import normalize
+from tts_pipeline.text.script import simplified
 
 # ---------------------------------------------------------------------------------------------
 # Folding
@@ -24,15 +24,13 @@ def _is_kept(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LN"
 
 
-def fold_text(text: str, language: str, to_simplified: Callable[[str], str] | None = None) -> str:
+def fold_text(text: str, language: str) -> str:
     """``text`` as compared: NFKC (full-width → ASCII), lower case, for Chinese traditional →
-    simplified (``to_simplified``) and numbers → words (our normalizer), then only letters and
-    digits."""
+    simplified (``text.script``: the recogniser may write either) and numbers → words (our
+    normalizer), then only letters and digits."""
     text = unicodedata.normalize("NFKC", text).lower()
     if language.lower().startswith("zh"):
-        if to_simplified is not None:
-            text = to_simplified(text)
-        text = normalize(text, language).spoken
+        text = normalize(simplified(text), language).spoken
     return "".join(ch for ch in text if _is_kept(ch))
 
 

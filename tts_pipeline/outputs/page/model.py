@@ -224,7 +224,7 @@ def page_model(manifest: Manifest, flags: Mapping[str, PageFlag] | None = None) 
         "chapters": chapters,
         "cues": cues,
         "blocks": blocks,
-        "removed": list(manifest.removed),
+        "removed": [{"text": line.text, "rule": line.rule} for line in manifest.removed],
         "placeholders": len(manifest.placeholders),
         "flags": flagged,
         "overview": None,

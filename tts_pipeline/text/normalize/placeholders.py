@@ -196,6 +196,12 @@ RULE = Rule("placeholders", CANDIDATE, _render_candidate)
 
 # A placeholder letter left in spoken text: X/x touching no Latin letter (and not X光), or any ×.
 _LEFTOVER = re.compile(r"(?<![A-Za-z])[Xx]+(?![A-Za-z])|×+|[Ｘｘ]+")
+# …except the letter of a code in quotes, as the code rule speaks it: “一加X” (“1+X”).
+_CODE_LETTER = re.compile(r"(?<=加)[Xx](?=[”\"」』’'])")
+
+
+def _is_code_letter(match: re.Match[str]) -> bool:
+    return bool(_CODE_LETTER.match(match.string, match.start())) and len(match.group(0)) == 1
 
 
 _CN_NUMERAL = "零一二三四五六七八九十百千万亿两点"
@@ -213,7 +219,7 @@ def sweep(spoken: str) -> str:
 
     def repl(match: re.Match[str]) -> str:
         run = match.group(0)
-        if run in ("X", "x") and spoken.startswith(keep, match.end()):
+        if run in ("X", "x") and (spoken.startswith(keep, match.end()) or _is_code_letter(match)):
             return run
         before = spoken[match.start() - 1 : match.start()]
         after = spoken[match.end() : match.end() + 1]

@@ -96,3 +96,17 @@ class Symbol:
 @cache
 def symbols() -> dict[str, Symbol]:
     return {row[0]: Symbol(*row) for row in read_tsv("symbols.tsv", 3)}
+
+
+@cache
+def markup() -> tuple[str, ...]:
+    """Stray markup characters that are never read aloud (data/markup.tsv)."""
+    rows = read_tsv("markup.tsv", 2)
+    return tuple(chr(int(m[2:], 16)) if m.startswith("U+") else m for m, _note in rows)
+
+
+@cache
+def list_marks() -> str:
+    """A regex character class of the one-character list numbers (①, ⑴, ⒈, ❶, …)."""
+    ranges = [(int(a, 16), int(b, 16)) for a, b, _note in read_tsv("list_marks.tsv", 3)]
+    return "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]"

@@ -119,7 +119,11 @@
     const heading = el("h3", null, "Not read aloud");
     heading.lang = "en";
     removed.append(heading);
-    for (const line of data.removed) removed.append(el("p", null, line));
+    for (const line of data.removed) {
+      const p = el("p", null, line.text);
+      if (line.rule) p.title = "removed by the rule " + line.rule;
+      removed.append(p);
+    }
     transcript.append(removed);
   }
 

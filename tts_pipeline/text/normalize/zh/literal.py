@@ -1,5 +1,5 @@
 """Chinese rule sets for what is read as written or digit by digit: web addresses, ID card
-numbers, phone numbers and codes."""
+numbers, phone numbers, codes, and code numbers in quotes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from tts_pipeline.text.normalize import numbers, tables
 from tts_pipeline.text.normalize.spans import Context, Edit, Rule
 from tts_pipeline.text.normalize.zh.patterns import (
     CJK,
+    CLOSE_QUOTE,
+    OPEN_QUOTE,
     cues,
 )
 
@@ -58,6 +60,41 @@ ID_CARD = Rule(
     lambda m, _c: (
         numbers.digit_string(m.group(0)[:17])
         + ("叉" if m.group(0)[17] in "Xx" else numbers.digit_string(m.group(0)[17]))
+    ),
+)
+
+# ---------------------------------------------------------------------------------------------
+# codes: a number in quotes names a scheme, not a quantity: “1255”工作思路 → 一二五五,
+# “1+X”证书 → 一加X, “12345”热线 → 一二三四五. Its letters stay letters (X is no placeholder
+# here); the spoken form is recognized again so a second pass leaves it as it is.
+
+_CN_DIGIT = "零〇一二三四五六七八九"
+
+
+def _code(match: re.Match[str], _context: Context) -> str:
+    return re.sub(
+        r"\s*\+\s*|[0-9]+",
+        lambda part: "加" if "+" in part.group(0) else numbers.digit_string(part.group(0)),
+        match.group(0),
+    )
+
+
+CODE_RULES = (
+    Rule(
+        "code",
+        re.compile(
+            rf"(?<=[{OPEN_QUOTE}])(?:[0-9]+(?:\s*\+\s*(?:[0-9]+|[A-Za-z]{{1,2}}))+|[0-9]{{3,}})"
+            rf"(?=[{CLOSE_QUOTE}])"
+        ),
+        _code,
+    ),
+    Rule(
+        "code_spoken",
+        re.compile(
+            rf"(?<=[{OPEN_QUOTE}])[{_CN_DIGIT}]+(?:加(?:[{_CN_DIGIT}]+|[A-Za-z]{{1,2}}))+"
+            rf"(?=[{CLOSE_QUOTE}])"
+        ),
+        lambda m, _c: m.group(0),
     ),
 )
 

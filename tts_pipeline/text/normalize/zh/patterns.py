@@ -12,6 +12,9 @@ NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 # A minus sign only where it cannot be a dash between two words or numbers (COVID-19, 3-5).
 SIGN = r"(?<![0-9A-Za-z)\]])-"
 CJK = r"\u3400-\u9fff"
+# Quotation marks around a code (“1+X”) and before a list item's text.
+OPEN_QUOTE = "“\"「『‘'"
+CLOSE_QUOTE = "”\"」』’'"
 
 # ---------------------------------------------------------------------------------------------
 # Folding (length-preserving, so offsets into the input stay valid)

@@ -30,8 +30,9 @@ from tts_pipeline.text.normalize import placeholders
 from tts_pipeline.text.normalize.fills import FillCursor, FillMap, as_fill_map
 from tts_pipeline.text.normalize.result import Normalized, PlaceholderHit
 from tts_pipeline.text.normalize.spans import Context, Edit, Rule, Spans
-from tts_pipeline.text.normalize.zh import amounts, literal, when
+from tts_pipeline.text.normalize.zh import amounts, literal, marks, when
 from tts_pipeline.text.normalize.zh.patterns import fold
+from tts_pipeline.text.script import simplified
 
 
 @cache
@@ -40,6 +41,7 @@ def rule_sets() -> dict[str, tuple[Rule, ...]]:
     return {
         "web": literal.web_rules(),
         "id_card": (literal.ID_CARD,),
+        "codes": literal.CODE_RULES,
         "placeholders": (placeholders.RULE,),
         "dates": when.DATE_RULES,
         "scores": when.score_rules(),
@@ -54,14 +56,17 @@ def rule_sets() -> dict[str, tuple[Rule, ...]]:
         "month_day": when.MONTH_DAY_RULES,
         "ordinals": amounts.ORDINAL_RULES,
         "units": amounts.unit_rules(),
+        "list_marks": marks.list_mark_rules(),
         "cardinals": amounts.CARDINAL_RULES,
         "symbols": amounts.symbol_rules(),
+        "markup": marks.markup_rules(),
     }
 
 
 RULE_ORDER: tuple[str, ...] = (
     "web",
     "id_card",
+    "codes",
     "placeholders",
     "dates",
     "scores",
@@ -76,8 +81,10 @@ RULE_ORDER: tuple[str, ...] = (
     "month_day",
     "ordinals",
     "units",
+    "list_marks",
     "cardinals",
     "symbols",
+    "markup",
 )
 
 
@@ -117,7 +124,9 @@ def _fill_rule(fills: FillMap, cursor: FillCursor) -> Rule | None:
 
 
 def _normalize(text: str, fills: FillMap | None, cursor: FillCursor) -> Normalized:
-    spans = Spans.of(fold(text))
+    # Traditional characters are read as simplified: the tables, the offline voice's word list
+    # and polyphone table are simplified (same length, so offsets still point into ``text``).
+    spans = Spans.of(fold(simplified(text)))
     if fills:
         rule = _fill_rule(fills, cursor)
         if rule is not None:
