@@ -191,12 +191,22 @@ class Browser:
         self.wait_event("Page.loadEventFired")
 
     def click(self, selector: str) -> None:
-        """A real left click (mouse events from the browser) in the middle of the element."""
-        box = self.js(
+        """A real left click (mouse events from the browser) in the middle of the element's
+        first line (the bounding box of a wrapped sentence holds other sentences), once the
+        page has stopped scrolling (a smooth scroll started by an earlier click moves it)."""
+        where = (
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            " return [r.left + r.width / 2, r.top + Math.min(r.height / 2, 10)]; })()"
+            " e.scrollIntoView({block: 'center', behavior: 'instant'});"
+            " const r = e.getClientRects()[0];"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
         )
+        box, deadline = self.js(where), time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.15)
+            again = self.js(where)
+            if again == box:
+                break
+            box = again
         x, y = box
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tts_pipeline.cli import commands
+from tts_pipeline.cli import check_command, commands
 from tts_pipeline.cli.console import Terminated, out
 from tts_pipeline.cli.lexicon_command import lexicon
 from tts_pipeline.cli.voice_commands import voices_app
@@ -22,6 +22,7 @@ app = typer.Typer(
         "  tts-pipeline voices                       # the voice presets; then: preview\n\n"
         "  tts-pipeline plan speech.txt --json       # the plan as JSON\n\n"
         "  tts-pipeline lexicon                      # how you want words said (--lexicon FILE)"
+        "  tts-pipeline check output/speech.m4b      # proof-listen (the check extra)"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -62,6 +63,7 @@ app.add_typer(voices_app, name="voices")
 app.command()(commands.preview)
 app.command()(lexicon)
 app.command("open")(commands.open_page)
+app.command()(check_command.check)
 cache_app = typer.Typer(help="Inspect or clear the take cache.", no_args_is_help=True)
 cache_app.command("info")(commands.cache_info)
 cache_app.command("clear")(commands.cache_clear)

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
 from tts_pipeline.cli.options import (
+    AsrModelOpt,
     CacheDirOpt,
     ChaptersOpt,
     ChapterSoundOpt,
@@ -37,6 +38,7 @@ from tts_pipeline.cli.options import (
     loudness_target,
     with_voice_settings,
 )
+from tts_pipeline.errors import SettingsError
 
 
 @with_voice_settings
@@ -111,6 +113,15 @@ def render(
     chapter_sound: ChapterSoundOpt = None,
     music: MusicOpt = None,
     music_level: MusicLevelOpt = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Then proof-listen to the render (as `tts-pipeline check OUTPUT --page`; "
+            "needs the check extra).",
+        ),
+    ] = False,
+    asr_model: AsrModelOpt = None,
     *,
     settings: VoiceSettings,
 ) -> None:
@@ -136,15 +147,24 @@ def render(
 
     Example: tts-pipeline render speech.txt --intro intro.mp3 --outro outro.mp3
     --chapter-sound chime.wav --music bed.ogg --music-level -28
+
+    Example: tts-pipeline render speech.txt --check    # then proof-listen to it
     """
 
     def run() -> None:
+        from tts_pipeline.cli.check_command import proof_listen
         from tts_pipeline.cli.progress import RichProgress
         from tts_pipeline.production import parse_music_level
         from tts_pipeline.render import RenderSettings
         from tts_pipeline.render import render as render_speech
         from tts_pipeline.voices import fallback_profile
 
+        if asr_model is not None and not check:
+            raise SettingsError("--asr-model chooses proof-listening's recogniser: add --check")
+        if check:
+            from tts_pipeline.outputs.check.run import require_recogniser
+
+            require_recogniser(asr_model)  # before the render, not after it
         profile = settings.profile(voice)
         production = profile.production.with_overrides(
             intro=intro,
@@ -196,6 +216,8 @@ def render(
             out.print(f"{kind}: {path}")
         if "page" in result.outputs:
             out.print(f"listen: {result.outputs['page'].resolve().as_uri()}", markup=False)
+        if check:
+            proof_listen(result.outputs["manifest"], asr_model, "page" in result.outputs)
 
     guarded(run)
 

@@ -143,6 +143,17 @@ MusicLevelOpt = Annotated[
         show_default=False,
     ),
 ]
+AsrModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--asr-model",
+        metavar="NAME|DIR",
+        help="Proof-listening's speech recogniser: a local CTranslate2 Whisper model folder, or "
+        "a faster-whisper model name such as small (downloaded by faster-whisper). Default: "
+        "the Whisper base model installed with the check extra (offline).",
+        show_default=False,
+    ),
+]
 
 
 def _setting(name: str, metavar: str, help: str) -> Any:

@@ -1,4 +1,5 @@
-"""The render's progress as rich draws it: an utterances bar with ETA, then the later stages."""
+"""Progress as rich draws it: an utterances bar with ETA, named by the stage (the render's
+synthesis and the later stages; proof-listening's transcription)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from rich.progress import (
 
 
 class RichProgress:
-    """Draws the render's progress: an utterances bar with ETA, then the later stages.
+    """Draws the progress of a command: an utterances bar with ETA, then the later stages.
 
-    The live display starts with synthesis, so an early error prints only its one line.
+    The live display starts with the bar (``start``), so an early error prints only its one
+    line; the bar is named by the last stage given (at first: Synthesizing).
     """
 
     def __init__(self, console: Console) -> None:
@@ -35,6 +37,7 @@ class RichProgress:
             transient=False,
         )
         self._task: TaskID | None = None
+        self._stage = "Synthesizing"
 
     def __enter__(self) -> RichProgress:
         return self
@@ -44,12 +47,13 @@ class RichProgress:
             self._progress.stop()
 
     def stage(self, name: str) -> None:
+        self._stage = name
         if self._task is not None:
             self._progress.update(self._task, description=name)
 
     def start(self, total: int, done: int) -> None:
         self._progress.start()
-        self._task = self._progress.add_task("Synthesizing", total=total, completed=done)
+        self._task = self._progress.add_task(self._stage, total=total, completed=done)
 
     def advance(self, n: int = 1) -> None:
         if self._task is not None:

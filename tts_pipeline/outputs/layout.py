@@ -1,8 +1,9 @@
 """Every file a render writes, named in one place: ``<stem>.<extension>`` for each audio format and
-``<stem><suffix>`` for each file beside the audio, in one output folder; with ``--split chapters``
-also ``<stem>-NN-<title>.<extension>`` (and its subtitles) for chapter NN, and playlists of them.
-The stem is the input's name; standard input has none, so its renders are named after the
-speech's title."""
+``<stem><suffix>`` for each file beside the audio, in one output folder (with the report that
+``tts-pipeline check`` writes there later); with ``--split chapters`` also
+``<stem>-NN-<title>.<extension>`` (and its subtitles) for chapter NN, and playlists of them. The
+stem is the input's name; standard input has none, so its renders are named after the speech's
+title."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ SIDECAR_SUFFIXES = {
     "page": ".html",
     "manifest": ".manifest.json",
     "playlist": ".m3u8",
+    "check": ".check.json",  # proof-listening's report (tts-pipeline check), not the render's
 }
 # What a render writes (``--split``): the whole programme, one file per chapter, or both.
 SPLITS = ("whole", "chapters")
@@ -93,6 +95,10 @@ class OutputLayout:
     @property
     def manifest(self) -> Path:
         return self.sidecar("manifest")
+
+    @property
+    def check_report(self) -> Path:
+        return self.sidecar("check")
 
     @classmethod
     def for_source(cls, folder: Path, source: Path, title: str) -> OutputLayout:

@@ -34,6 +34,7 @@ class ManifestUtterance:
 
     id: str
     chapter: int
+    paragraph: int  # within its chapter (the pieces of a split paragraph share it); -1: title
     kind: str
     start: float  # its audio (voice and the kept margins)
     end: float
@@ -51,6 +52,7 @@ class ManifestUtterance:
         data: dict[str, Any] = {
             "id": self.id,
             "chapter": self.chapter,
+            "paragraph": self.paragraph,
             "kind": self.kind,
             "start": self.start,
             "end": self.end,
@@ -248,6 +250,7 @@ def build_manifest(
             ManifestUtterance(
                 id=u.id,
                 chapter=u.chapter,
+                paragraph=u.paragraph,
                 kind=u.kind,
                 start=_seconds(timeline, p.start),
                 end=_seconds(timeline, p.end),

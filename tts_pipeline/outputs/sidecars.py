@@ -1,20 +1,24 @@
 """The files beside a render's audio, all written here, each atomically: the overview picture,
 the cue sheet (beside a WAV file), the subtitles and chapter files, with ``--split chapters``
 each chapter file's subtitles and the playlists, the listening page and, last, the manifest that
-lists them all."""
+lists them all; later, proof-listening's report and the listening page with what it flagged
+(``tts-pipeline check``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tts_pipeline.atomic import atomic_path, write_text_atomic
 from tts_pipeline.outputs import subtitles
+from tts_pipeline.outputs.check.report import CheckReport, ReportHeader
 from tts_pipeline.outputs.cue_sheet import cue_sheet
 from tts_pipeline.outputs.layout import OutputLayout
 from tts_pipeline.outputs.manifest import Manifest, build_manifest
 from tts_pipeline.outputs.page.html import write_page
+from tts_pipeline.outputs.page.model import PageFlag
 from tts_pipeline.outputs.playlist import PlaylistEntry, m3u8
 from tts_pipeline.outputs.programme import Programme
 from tts_pipeline.outputs.tags import Tags
@@ -85,8 +89,7 @@ def write_sidecars(
         chapter_files=files,
     )
     if wanted.page:
-        paragraphs = {u.id: (u.chapter, u.paragraph) for u in plan.utterances}
-        write_page(layout.page, manifest, paragraphs)
+        write_page(layout.page, manifest)
     manifest.write(layout.manifest)
     return outputs, manifest
 
@@ -146,3 +149,16 @@ def _playlists(
         kind = "playlist" if n == 0 else f"playlist:{fmt}"
         outputs[kind] = layout.playlist(fmt, n == 0)
         write_text_atomic(outputs[kind], m3u8(entries, tags.title))
+
+
+def write_check_report(layout: OutputLayout, report: CheckReport, header: ReportHeader) -> Path:
+    """Proof-listening's report beside the render it heard (``<stem>.check.json``)."""
+    data = {**header.to_json(), **report.to_json()}
+    write_text_atomic(layout.check_report, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return layout.check_report
+
+
+def mark_page(layout: OutputLayout, manifest: Manifest, flags: Mapping[str, PageFlag]) -> Path:
+    """The render's listening page written again from its manifest, with ``flags`` marked."""
+    write_page(layout.page, manifest, flags)
+    return layout.page

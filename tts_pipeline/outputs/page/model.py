@@ -5,7 +5,8 @@ overview picture are."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -155,14 +156,30 @@ def _mark_run_in_headings(blocks: list[dict[str, Any]], chapters: list[dict[str,
             remaining -= len(piece["text"])
 
 
-def page_model(
-    manifest: Manifest, paragraph_of: Mapping[str, Hashable] | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageFlag:
+    """An utterance proof-listening flagged (``tts-pipeline check --page``): its sentences are
+    marked "listen to this", with what the recogniser heard there."""
+
+    cer: float  # character error rate
+    heard: str  # the recogniser's transcript
+    differences: tuple[tuple[str, str], ...]  # (expected, heard), the first few
+
+
+def _flag_data(flag: PageFlag) -> dict[str, Any]:
+    return {
+        "cer": flag.cer,
+        "heard": flag.heard,
+        "differences": [list(pair) for pair in flag.differences],
+    }
+
+
+def page_model(manifest: Manifest, flags: Mapping[str, PageFlag] | None = None) -> dict[str, Any]:
     """Everything the page script needs (its JSON data), from the render's manifest.
 
-    ``paragraph_of`` maps utterance ids to a paragraph key (utterances with the same key next to
-    each other are one paragraph of the written text); without it each utterance is one. The
-    overview picture is shown when the manifest lists one.
+    The pieces of a split paragraph (the same chapter and paragraph) are one block, as written.
+    The overview picture is shown when the manifest lists one; ``flags`` (utterance id → flag)
+    marks the sentences of the utterances proof-listening flagged.
     """
     cues_by_utterance: dict[str, list[ManifestCue]] = {}
     for cue in manifest.cues:
@@ -176,7 +193,8 @@ def page_model(
     # Blocks name their chapter by its place in the page's list (the manifest's chapters are
     # the document's, numbered as in it: with --chapters some are left out).
     position = {c.index: n for n, c in enumerate(manifest.chapters)}
-    previous_key: Hashable | None = None
+    flagged: list[dict[str, Any]] = []
+    previous_key: tuple[int, int] | None = None
     for u in manifest.utterances:
         text = u.text
         spans: list[tuple[int, int, int]] = []
@@ -192,10 +210,15 @@ def page_model(
             spans.append((0, len(text), len(cues)))
             cues.append({"start": u.voice_start, "end": max(u.voice_end, u.voice_start)})
         pieces = _pieces(text, spans, _placeholder_marks(text, placeholders.get(u.id, [])))
-        key = paragraph_of.get(u.id) if paragraph_of is not None else None
-        same = key is not None and key == previous_key
+        flag = flags.get(u.id) if flags else None
+        if flag is not None:
+            flagged.append({"utterance": u.id, **_flag_data(flag)})
+            for piece in pieces:
+                if piece["cue"] is not None:
+                    piece["flag"] = len(flagged) - 1
+        key = (u.chapter, u.paragraph)
         chapter = position.get(u.chapter, u.chapter)
-        if same and blocks and blocks[-1]["chapter"] == chapter:
+        if key == previous_key and blocks:
             block = blocks[-1]
             last, first = block["pieces"][-1]["text"], text
             if last and first and not (_wide(last[-1]) or _wide(first[0])):
@@ -219,6 +242,7 @@ def page_model(
         "blocks": blocks,
         "removed": [{"text": line.text, "rule": line.rule} for line in manifest.removed],
         "placeholders": len(manifest.placeholders),
+        "flags": flagged,
         "overview": None,
     }
     overview_name = manifest.outputs.get("overview")

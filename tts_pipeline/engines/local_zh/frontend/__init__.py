@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Bump when the code changes how text is read; data-file and library changes are hashed in.
-FRONTEND_CODE_VERSION = "1"
+FRONTEND_CODE_VERSION = "3"
 
 
 def text_to_phonemes(text: str, pronunciations: Sequence[Pronunciation] = ()) -> list[str]:

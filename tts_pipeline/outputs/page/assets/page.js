@@ -80,6 +80,15 @@
       " not read as written: hover to see what the narrator said");
     legend.hidden = false;
   }
+  if (data.flags.length) {
+    const legend = $("legend");
+    const line = el("div", "flags-legend");
+    line.append(el("span", "flag-sample", "\u2691"), " " + data.flags.length +
+      (data.flags.length === 1 ? " passage" : " passages") +
+      " the speech recogniser heard badly: listen to them (hover for what it heard)");
+    legend.append(line);
+    legend.hidden = false;
+  }
 
   // --- transcript -------------------------------------------------------------------------
   const transcript = $("transcript");
@@ -154,6 +163,12 @@
       } else {
         node.append(part);
       }
+    }
+    if (piece.cue !== null && piece.flag !== undefined) {
+      const flag = data.flags[piece.flag];
+      node.classList.add("flagged");
+      node.title = "Listen to this (character error rate " + flag.cer.toFixed(2) +
+        "). The recogniser heard: " + flag.heard;
     }
     if (piece.cue !== null) {
       node.dataset.cue = String(piece.cue);
