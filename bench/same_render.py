@@ -1,6 +1,7 @@
 """Does the working tree render the reference speech exactly as a given commit does?
 
-    uv run python bench/same_render.py [COMMIT] [--input FILE] [--keep]
+    uv run python bench/same_render.py [COMMIT] [--input FILE] [--keep] [--new-field NAME …]
+                                       [--new-manifest-field NAME …]
 
 COMMIT (default 9ee4a16, the commit before the code was laid out as the pipeline's stages; since
 issue 13's fixes, whose plan --json has an ``unspeakable`` field, compare against 1834fa8 or
@@ -11,11 +12,17 @@ and with the working tree, each in a process of its own with an empty take cache
 
 * the audio: the M4B decoded by ffmpeg (imageio-ffmpeg) to 16-bit PCM, byte for byte (the file
   bytes themselves carry the date tag, which is today's on both sides);
-* ``plan --json``: identical text;
+* ``plan --json``: identical text (apart from the ``--new-field`` fields);
 * the output files: the same set of names;
 * the manifest: identical JSON, except ``tags.date`` (the day of the render: equal unless the
-  two renders straddle midnight, which is reported and allowed);
+  two renders straddle midnight, which is reported and allowed) and the ``--new-field`` fields;
 * every other output file (subtitles, chapters, page, overview picture): byte for byte.
+
+``--new-field NAME`` (repeatable) names a top-level field that the working tree adds to both
+``plan --json`` and the manifest (a feature's new field, e.g. ``lexicon``): it must be absent from
+the baseline's, its value on the working side is printed, and the rest is compared as above.
+``--new-manifest-field NAME`` is the same for a field the working tree adds to the manifest only
+(e.g. ``lexicon_files``, the lexicon files a render read).
 
 Prints what matched and exits 1 on any difference (2 if a render itself failed).
 """
@@ -130,7 +137,14 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def compare(base: Side, work: Side, plans: tuple[str, str], stem: str) -> list[str]:
+def compare(
+    base: Side,
+    work: Side,
+    plans: tuple[str, str],
+    stem: str,
+    new_fields: tuple[str, ...] = (),
+    manifest_fields: tuple[str, ...] = (),
+) -> list[str]:
     """What differs (empty: the same render); prints what matched."""
     problems: list[str] = []
 
@@ -139,6 +153,25 @@ def compare(base: Side, work: Side, plans: tuple[str, str], stem: str) -> list[s
         if not ok:
             problems.append(what)
 
+    def set_aside(
+        what: str, data: tuple[dict[str, Any], dict[str, Any]], fields: tuple[str, ...]
+    ) -> None:
+        """The working side's new ``fields``, taken out (the baseline must not have them)."""
+        for name in fields:
+            check(name not in data[0], f"{what} {name}", "absent from the baseline")
+            if name in data[1]:
+                shown = json.dumps(data[1].pop(name), ensure_ascii=False)
+                print(f"  {'new':<9}  {what} {name}: {shown[:200]}")
+            else:
+                check(False, f"{what} {name}", "absent from the working tree too")
+
+    if new_fields:
+        parsed = (json.loads(plans[0]), json.loads(plans[1]))
+        set_aside("plan --json", parsed, new_fields)
+        plans = (
+            json.dumps(parsed[0], ensure_ascii=False),
+            json.dumps(parsed[1], ensure_ascii=False),
+        )
     check(plans[0] == plans[1], "plan --json", f"{len(plans[0])} characters")
     names = (sorted(p.name for p in base.out.iterdir()), sorted(p.name for p in work.out.iterdir()))
     check(names[0] == names[1], "output files", ", ".join(names[0]) + (
@@ -152,6 +185,7 @@ def compare(base: Side, work: Side, plans: tuple[str, str], stem: str) -> list[s
     )
     manifest_name = f"{stem}.manifest.json"
     manifests = [json.loads((s.out / manifest_name).read_text("utf-8")) for s in (base, work)]
+    set_aside("manifest", (manifests[0], manifests[1]), new_fields + manifest_fields)
     for path in VARYING:
         values = [without(m, path) for m in manifests]
         label = ".".join(path)
@@ -186,6 +220,20 @@ def main() -> None:
     parser.add_argument("commit", nargs="?", default=BASELINE, help=f"default {BASELINE}")
     parser.add_argument("--input", type=Path, default=REFERENCE, help="default: the reference")
     parser.add_argument("--keep", action="store_true", help="keep the renders (prints where)")
+    parser.add_argument(
+        "--new-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a top-level field the working tree adds to plan --json and the manifest (repeatable)",
+    )
+    parser.add_argument(
+        "--new-manifest-field",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a top-level field the working tree adds to the manifest only (repeatable)",
+    )
     args = parser.parse_args()
     source = args.input.resolve()
     commit = subprocess.run(
@@ -215,7 +263,14 @@ def main() -> None:
         base_plan, base_wall = render(base, source, scratch)
         work_plan, work_wall = render(work, source, scratch)
         print(f"renders: baseline {base_wall:.1f} s, working tree {work_wall:.1f} s (cold caches)")
-        problems = compare(base, work, (base_plan, work_plan), source.stem)
+        problems = compare(
+            base,
+            work,
+            (base_plan, work_plan),
+            source.stem,
+            tuple(args.new_field),
+            tuple(args.new_manifest_field),
+        )
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)])
         if args.keep:

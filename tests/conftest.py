@@ -10,6 +10,8 @@ from edge_tts.drm import DRM
 
 from tests.fake_edge import FakeEdgeService, clear_proxies
 from tts_pipeline.engines.edge.endpoint import ENV_VAR
+from tts_pipeline.synthesis.cache import CACHE_ENV
+from tts_pipeline.text.lexicon import USER_LEXICON_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -28,14 +30,36 @@ def sample_text(sample_path: Path) -> str:
     return sample_path.read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The per-test isolation below comes after module-scoped fixtures have run (a plan or a
+    render shared by a module's tests): they, too, never touch the user's take cache (where a
+    render keeps the segmenter's word list) or read the user's lexicon."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("session-take-cache")))
+        lexicon = tmp_path_factory.mktemp("session-user-lexicon") / "lexicon.toml"
+        monkeypatch.setenv(USER_LEXICON_ENV, str(lexicon))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     """Tests never read or write the user's real take cache."""
     root = tmp_path_factory.mktemp("take-cache")
-    monkeypatch.setenv("TTS_PIPELINE_CACHE_DIR", str(root))
+    monkeypatch.setenv(CACHE_ENV, str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_lexicon(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Tests never read the user's real lexicon (it is read by every plan): none is there."""
+    path = tmp_path_factory.mktemp("user-lexicon") / "lexicon.toml"
+    monkeypatch.setenv(USER_LEXICON_ENV, str(path))
+    return path
 
 
 @pytest.fixture(autouse=True)

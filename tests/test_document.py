@@ -60,6 +60,10 @@ def test_decode_gbk_sample(sample_text: str) -> None:
         (bytes(range(256)) * 8, "binary"),
         (b"\x00\x01\x02\x03\xff\xfe\xfa" * 50, "binary"),
         (b"\x81\x30\xff\xff\xfe" * 40, "not text"),
+        # A byte-order mark then bytes that are not of its encoding (cut short, or not text).
+        (codecs.BOM_UTF16_BE + b"\x00\x00\x00", "UTF-16 byte-order mark but is not UTF-16"),
+        (codecs.BOM_UTF16_LE + "讲话".encode("utf-16-le")[:3], "not UTF-16 text"),
+        (codecs.BOM_UTF8 + b"\xff\xfe\xfd", "UTF-8 byte-order mark but is not UTF-8 text"),
     ],
 )
 def test_decode_refuses_bad_bytes(data: bytes, message: str) -> None:

@@ -8,10 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.audio_tools import tone, write_wav
 from tts_pipeline.engines.registry import engine_for
 from tts_pipeline.outputs.freshness import up_to_date
 from tts_pipeline.outputs.layout import OutputLayout
-from tts_pipeline.render import PreparedDocument, RenderSettings, prepare
+from tts_pipeline.prepare import PreparedDocument, prepare
+from tts_pipeline.production import ProductionSettings
+from tts_pipeline.settings import RenderSettings
 from tts_pipeline.text.normalize.fills import load_fills
 from tts_pipeline.voices import load_profile
 
@@ -41,6 +44,16 @@ def test_what_changes_the_settings_digest(tmp_path: Path) -> None:
     for what, document in changed.items():
         assert document.provenance.input_sha256 == base.input_sha256, what
         assert document.provenance.settings_sha256 != base.settings_sha256, what
+    # The production's sounds count by their content, not their name.
+    write_wav(tmp_path / "intro.wav", tone(0.5, 440.0), 24_000)
+    intro = prepared(tmp_path, production=ProductionSettings(intro=tmp_path / "intro.wav"))
+    assert intro.provenance.settings_sha256 != base.settings_sha256
+    write_wav(tmp_path / "intro.wav", tone(0.5, 660.0), 24_000)
+    other = prepared(tmp_path, production=ProductionSettings(intro=tmp_path / "intro.wav"))
+    assert other.provenance.settings_sha256 not in {
+        base.settings_sha256,
+        intro.provenance.settings_sha256,
+    }
     # Which files are asked for is not in it (a missing one is out of date anyway).
     assert prepared(tmp_path, formats=("mp3",), page=False).provenance == base
     (tmp_path / "speech.txt").write_text(SPEECH + "\n再见！\n", encoding="utf-8")

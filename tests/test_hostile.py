@@ -170,6 +170,7 @@ ROWS: list[Hostile] = [
             ("input file", ("preview", "-i", "/dev/zero", "-o", "{out}")),
             ("fills file", ("plan", "{speech}", "--fill", "/dev/zero")),
             ("cover image", ("render", "{speech}", "--cover", "/dev/zero", "-o", "{out}")),
+            ("lexicon file", ("plan", "{speech}", "--lexicon", "/dev/zero")),
         )
     ),
     *(
@@ -186,6 +187,7 @@ ROWS: list[Hostile] = [
             ("input file", "-i", ("preview", "-i", "{tmp}/fifo.txt", "-o", "{out}")),
             ("fills file", "--fill", ("render", "{speech}", "--fill", "{tmp}/fifo.toml")),
             ("voice file", "--voice", ("plan", "{speech}", "--voice", "{tmp}/fifo.toml")),
+            ("lexicon file", "--lexicon", ("plan", "{speech}", "--lexicon", "{tmp}/fifo.toml")),
         )
     ),
     Hostile(
@@ -295,6 +297,150 @@ ROWS: list[Hostile] = [
         message=r"^error: cover image .*cover\.jpg is damaged",
         prepare=lambda tmp: (tmp / "cover.jpg").write_bytes(DAMAGED_JPEG),
         check=lambda run: nothing_synthesized(),
+    ),
+    # issue 16: lexicons
+    Hostile(
+        "lexicon that is not TOML",
+        ("render", "{speech}", "--lexicon", "{tmp}/bad.toml", "-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml is not valid TOML: .*line 2.*\"GTP\" \"GDP\"$",
+        prepare=lambda tmp: (tmp / "bad.toml").write_text(
+            '"AI" = "人工智能"\n"GTP" "GDP"\n', encoding="utf-8"
+        ),
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "lexicon with bad pinyin",
+        ("render", "{speech}", "--lexicon", "{tmp}/bad.toml", "-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml: entry '单县': 'shan9' is not a pinyin syllable",
+        prepare=lambda tmp: (tmp / "bad.toml").write_text(
+            '"单县" = { pinyin = "shan9 xian4" }\n', encoding="utf-8"
+        ),
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "lexicon with an empty key",
+        ("render", "{speech}", "--lexicon", "{tmp}/ok.toml", "--lexicon", "{tmp}/bad.toml")
+        + ("-o", "{out}"),
+        message=r"^error: lexicon file .*bad\.toml: an entry has an empty written form",
+        prepare=lambda tmp: [
+            (tmp / "ok.toml").write_text('"GTP" = "GDP"\n', encoding="utf-8"),
+            (tmp / "bad.toml").write_text('"" = "什么"\n', encoding="utf-8"),
+        ],
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "missing lexicon file",
+        ("plan", "{speech}", "--lexicon", "{tmp}/nope.toml"),
+        message=r"^error: lexicon file not found: .*nope\.toml$",
+    ),
+    Hostile(
+        "malformed user lexicon",
+        ("render", "{speech}", "-o", "{out}"),
+        message=r"^error: lexicon file .*user\.toml: entry '单县': 2 character\(s\) but 1 pinyin",
+        prepare=lambda tmp: (tmp / "user.toml").write_text(
+            '"单县" = { pinyin = "shan4" }\n', encoding="utf-8"
+        ),
+        env={"TTS_PIPELINE_LEXICON": "user.toml"},
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "a lexicon of 2 MB",
+        ("plan", "{speech}", "--lexicon", "{tmp}/big.toml"),
+        message=r"^error: lexicon file .*big\.toml is 2 MB; the limit is 1 MB$",
+        prepare=lambda tmp: (tmp / "big.toml").write_bytes(b"# padding\n" * 209_716),
+    ),
+    # issue 18: production
+    *(
+        Hostile(
+            f"render {option} {kind}: refused before synthesis",
+            ("render", "{speech}", "-o", "{out}", option, f"{{tmp}}/{name}"),
+            message=message,
+            prepare=prepare,
+            check=lambda run: nothing_synthesized(),
+        )
+        for option, kind, name, message, prepare in (
+            (
+                "--intro",
+                "a missing file",
+                "nope.mp3",
+                r"^error: intro file not found: .*nope\.mp3$",
+                lambda tmp: None,
+            ),
+            (
+                "--music",
+                "a directory",
+                "bed",
+                r"^error: music file .*bed is a directory",
+                lambda tmp: (tmp / "bed").mkdir(),
+            ),
+            (
+                "--chapter-sound",
+                "text, not audio",
+                "chime.mp3",
+                r"^error: chapter sound file .*chime\.mp3 is not audio that ffmpeg can decode",
+                lambda tmp: _write(tmp / "chime.mp3", "这不是声音\n" * 50),
+            ),
+            (
+                "--outro",
+                "an empty file",
+                "outro.ogg",
+                r"^error: outro file .*outro\.ogg is empty",
+                lambda tmp: (tmp / "outro.ogg").write_bytes(b""),
+            ),
+            (
+                "--intro",
+                "a WAV of no samples",
+                "intro.wav",
+                r"^error: intro file .*intro\.wav holds no audio \(zero length\)",
+                lambda tmp: _empty_wav(tmp / "intro.wav"),
+            ),
+            (
+                "--music",
+                "a FIFO",
+                "fifo.flac",
+                r"^error: music file .*fifo\.flac is a FIFO \(named pipe\), not a regular file",
+                lambda tmp: os.mkfifo(tmp / "fifo.flac"),
+            ),
+        )
+    ),
+    Hostile(
+        "render --chapters that match no chapter",
+        ("render", "{speech}", "-o", "{out}", "--chapters", "7-9"),
+        message=r"^error: --chapters 7-9 matches no chapter: the document has 3 chapters",
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "plan --chapters malformed",
+        ("plan", "{speech}", "--chapters", "2-x"),
+        message=r"^error: --chapters '2-x' is malformed: use chapter numbers",
+    ),
+    Hostile(
+        "render --split of an unknown kind",
+        ("render", "{speech}", "-o", "{out}", "--split", "pages"),
+        message=r"^error: --split must be whole or chapters \(got 'pages'\)",
+    ),
+    Hostile(
+        "render --music-level out of range",
+        ("render", "{speech}", "-o", "{out}", "--music-level", "-5"),
+        message=r"^error: --music-level must be between -50 and -12 LUFS \(got -5\)",
+    ),
+    Hostile(
+        "a preset whose [production] names a missing file",
+        ("render", "{speech}", "-o", "{out}", "--voice", "{tmp}/house.toml"),
+        message=r"^error: intro file not found: .*sounds/sting\.mp3$",
+        prepare=lambda tmp: _write(
+            tmp / "house.toml",
+            'engine = "local-zh"\nvoice = "baker"\n[production]\nintro = "sounds/sting.mp3"\n',
+        ),
+        check=lambda run: nothing_synthesized(),
+    ),
+    Hostile(
+        "a preset with an unknown [production] key",
+        ("plan", "{speech}", "--voice", "{tmp}/house.toml"),
+        message=r"^error: .*house\.toml: unknown key\(s\) in \[production\]: jingle",
+        prepare=lambda tmp: _write(
+            tmp / "house.toml", 'engine = "local-zh"\nvoice = "baker"\n[production]\njingle = "x"\n'
+        ),
     ),
     # issue 15: documents
     Hostile(
@@ -451,6 +597,17 @@ def check_metadata(run: Run, stem: str, title: str, artist: str, chapters: list[
         assert [t for c, t in texts if c == "TITLE"] == [title, *chapters]
         assert {t for c, t in texts if c == "PERFORMER"} == {artist}
         assert sum(line.strip().startswith("TRACK ") for line in lines) == len(chapters)
+
+
+def _empty_wav(path: Path) -> None:
+    """A well-formed WAV file that holds no samples."""
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(24_000)
+        w.writeframes(b"")
 
 
 def nothing_synthesized() -> None:

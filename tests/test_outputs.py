@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from tts_pipeline.ffmpeg import ffmpeg_exe
 from tts_pipeline.outputs.containers import encode
 from tts_pipeline.outputs.cue_sheet import cue_quote, cue_unquote
 from tts_pipeline.outputs.layout import OutputLayout
+from tts_pipeline.outputs.manifest_reader import read_manifest
 from tts_pipeline.outputs.metadata_text import metadata_text
 from tts_pipeline.outputs.programme import PROGRAMME_RATE, ProgrammeOptions, produce, to_pcm16
 from tts_pipeline.outputs.sidecars import Sidecars, write_sidecars
@@ -130,7 +132,7 @@ def _tone_take(text: str, index: int) -> Take:
 
 
 def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: Path) -> None:
-    plan = build_plan(parse("Title\nHello there.\n# Two\nBody one.\n"))
+    plan = build_plan(parse("Title\nHello there.\nhttps://example.com/a\n# Two\nBody one.\n"))
     tags = Tags(title="T", artist="A")
     programme = produce(
         plan,
@@ -165,6 +167,7 @@ def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: P
         timeline.ms(m.start) / 1000 for m in timeline.chapters
     ]
     assert data["tags"]["artist"] == "A" and data["tags"]["genre"] == "Speech"
+    assert data["removed"] == [{"text": "https://example.com/a", "rule": "link"}]
     assert programme.loudness is not None
     assert data["loudness"]["target_lufs"] == -20.0
     assert data["loudness"]["overall_gain_db"] == round(programme.loudness.overall_db, 2)
@@ -183,6 +186,16 @@ def test_manifest_lists_outputs_takes_loudness_tags_and_the_fallback(tmp_path: P
             timeline.ms(p.start) / 1000,
             timeline.ms(p.voice_end) / 1000,
         )
+    # Where each utterance stands in the written text (the page joins a split paragraph again).
+    assert [(u["chapter"], u["paragraph"]) for u in data["utterances"]] == [
+        (u.chapter, u.paragraph) for u in plan.utterances
+    ]
+    # Read back (check, open): the typed manifest it was written from; the tags as the
+    # containers hold them (the album is the title when none was given).
+    again = read_manifest(outputs["manifest"])
+    assert again.to_json() == data
+    assert replace(again, tags=manifest.tags) == manifest
+    assert again.tags == replace(tags, album="T")
 
 
 def test_cue_sheet_strings_round_trip() -> None:

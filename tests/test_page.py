@@ -25,6 +25,7 @@ from tts_pipeline.engines.base import Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs import overview
 from tts_pipeline.outputs.manifest import Manifest, ManifestChapter, ManifestCue, ManifestUtterance
+from tts_pipeline.outputs.manifest_reader import read_manifest
 from tts_pipeline.outputs.page import find
 from tts_pipeline.outputs.page import html as page_html
 from tts_pipeline.outputs.page import model as page_model
@@ -120,9 +121,11 @@ def manifest_of(
     )
 
 
-def utterance(uid: str, text: str, start: float, end: float) -> ManifestUtterance:
+def utterance(
+    uid: str, text: str, start: float, end: float, paragraph: int = 0
+) -> ManifestUtterance:
     return ManifestUtterance(
-        uid, 0, "body", start, end, 0.8, text, text, "e", "v", start, end, None
+        uid, 0, paragraph, "body", start, end, 0.8, text, text, "e", "v", start, end, None
     )
 
 
@@ -263,24 +266,71 @@ def test_chapter_openings_are_run_in_headings(rendered) -> None:
 
 
 def test_utterances_of_one_paragraph_are_one_block() -> None:
+    # The pieces of a split paragraph share its chapter and paragraph in the manifest.
     manifest = manifest_of(
-        duration=4.0,
-        chapters=(ManifestChapter(0, "Opening", 0.0, 4.0),),
+        duration=5.0,
+        chapters=(ManifestChapter(0, "Opening", 0.0, 5.0),),
         utterances=(
-            utterance("a", "One.", 0.0, 1.0),
-            utterance("b", "Two.", 1.0, 2.0),
-            utterance("c", "句一。", 2.0, 3.0),
-            utterance("d", "句二。", 3.0, 4.0),
+            utterance("a", "One.", 0.0, 1.0, paragraph=1),
+            utterance("b", "Two.", 1.0, 2.0, paragraph=1),
+            utterance("c", "句一。", 2.0, 3.0, paragraph=2),
+            utterance("d", "句二。", 3.0, 4.0, paragraph=2),
+            utterance("e", "Three.", 4.0, 5.0, paragraph=3),
         ),
     )  # rendered without subtitles: each utterance is one sentence
-    shown = page_model.page_model(manifest, {"a": 1, "b": 1, "c": 2, "d": 2})
+    shown = page_model.page_model(manifest)
     assert ["".join(p["text"] for p in b["pieces"]) for b in shown["blocks"]] == [
         "One. Two.",
         "句一。句二。",
+        "Three.",
     ]
-    assert shown["cues"] == [{"start": float(i), "end": float(i + 1)} for i in range(4)]
+    assert shown["cues"] == [{"start": float(i), "end": float(i + 1)} for i in range(5)]
     assert shown["audio"] is None and shown["overview"] is None
-    assert len(page_model.page_model(manifest)["blocks"]) == 4
+
+
+def test_a_paragraph_split_by_the_render_is_one_block(tmp_path: Path) -> None:
+    # The render splits a long paragraph into pieces (utterances); the page shows it whole.
+    source = tmp_path / "long.txt"
+    long_paragraph = "。".join(
+        f"第{i}句话说的是一件很长很长的事情，要一直说下去" for i in range(40)
+    )
+    source.write_text(f"标题\n\n{long_paragraph}。\n\n谢谢大家！\n", encoding="utf-8")
+    result = render(
+        source,
+        RenderSettings(voice=load_profile(None), output_dir=tmp_path / "out", use_cache=False),
+        store=MemoryStore(),
+        engine=SyntheticEngine(tone_take),
+    )
+    manifest = read_manifest(result.outputs["manifest"])
+    pieces = [u for u in manifest.utterances if u.text and u.text in long_paragraph + "。"]
+    assert len(pieces) > 1  # split
+    assert len({(u.chapter, u.paragraph) for u in pieces}) == 1
+    _json, shown = embedded(result.outputs["page"].read_text("utf-8"))
+    texts = ["".join(p["text"] for p in b["pieces"]) for b in shown["blocks"]]
+    assert f"{long_paragraph}。" in texts
+
+
+def test_flagged_utterances_mark_their_sentences() -> None:
+    manifest = manifest_of(
+        duration=3.0,
+        utterances=tuple(
+            utterance(u, "句一。句二。", float(i), i + 1.0, paragraph=i)
+            for i, u in enumerate("abc")
+        ),
+        cues=tuple(
+            ManifestCue(2 * i + k, u, i + k / 2, i + (k + 1) / 2, t)
+            for i, u in enumerate("abc")
+            for k, t in enumerate(("句一。", "句二。"))
+        ),
+    )
+    flag = page_model.PageFlag(cer=0.9, heard="第一", differences=(("句一句二", "第一"),))
+    model = page_model.page_model(manifest, flags={"b": flag})
+    assert model["flags"] == [
+        {"utterance": "b", "cer": 0.9, "heard": "第一", "differences": [["句一句二", "第一"]]}
+    ]
+    marked = [p["cue"] for b in model["blocks"] for p in b["pieces"] if "flag" in p]
+    assert marked == [2, 3]  # both sentences of b, nothing of a or c
+    assert page_model.page_model(manifest)["flags"] == []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,11 +24,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
 
 from tests.cli_tools import start_cli
+from tts_pipeline.outputs.page.find import find_page
 
 CHROMIUM = os.environ.get("TTS_PIPELINE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = (
@@ -189,12 +191,22 @@ class Browser:
         self.wait_event("Page.loadEventFired")
 
     def click(self, selector: str) -> None:
-        """A real left click (mouse events from the browser) in the middle of the element."""
-        box = self.js(
+        """A real left click (mouse events from the browser) in the middle of the element's
+        first line (the bounding box of a wrapped sentence holds other sentences), once the
+        page has stopped scrolling (a smooth scroll started by an earlier click moves it)."""
+        where = (
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            " return [r.left + r.width / 2, r.top + Math.min(r.height / 2, 10)]; })()"
+            " e.scrollIntoView({block: 'center', behavior: 'instant'});"
+            " const r = e.getClientRects()[0];"
+            " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
         )
+        box, deadline = self.js(where), time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.15)
+            again = self.js(where)
+            if again == box:
+                break
+            box = again
         x, y = box
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
@@ -467,3 +479,52 @@ def test_page_from_a_static_web_server(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_chapter_files_play_as_one_programme(browser: Browser, tmp_path: Path) -> None:
+    """Only the chapters' files (--split chapters): the page shows the whole document and plays
+    the files one after another, each time on the page being the programme's."""
+    source = tmp_path / "plain.txt"
+    source.write_text(PLAIN, encoding="utf-8")
+    out = tmp_path / "out"
+    proc = start_cli(
+        "render", source, "-o", out, "--cache-dir", tmp_path / "cache", "--split", "chapters",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    page = out / "plain.html"
+    manifest = manifest_of(page)
+    parts, cues = manifest["chapter_files"], manifest["cues"]
+    assert not (out / "plain.m4b").exists() and len(parts) == len(manifest["chapters"]) >= 4
+    # `tts-pipeline open` finds the page from a chapter's file or the playlist.
+    for name in (parts[1]["files"]["m4b"], parts[1]["files"]["srt"], "plain.m3u8"):
+        assert find_page(out / name) == page, name
+    open_page(browser, page.resolve().as_uri())
+    assert player(browser, "currentSrc").endswith(quote(parts[0]["files"]["m4b"]))
+    assert browser.js("document.querySelectorAll('.s').length") == len(cues)
+
+    # A chapter from the list: its own file, from its start.
+    browser.click("#chapter-list li:nth-child(3) button")
+    browser.wait_for("document.getElementById('player').dataset.part === '2'")
+    assert player(browser, "currentSrc").endswith(quote(parts[2]["files"]["m4b"]))
+    browser.wait_for("document.getElementById('player').readyState >= 1")
+    assert current_time(browser) <= 0.05
+    assert current_chapter(browser) == 2
+
+    # A sentence of the second chapter: that file, at the sentence's time in it.
+    second = [c for c in cues if parts[1]["start"] <= c["start"] < parts[1]["end"]]
+    cue = second[-1]
+    browser.click(f'.s[data-cue="{cue["index"]}"]')
+    browser.wait_for("document.getElementById('player').dataset.part === '1'")
+    at = cue["start"] - parts[1]["start"]
+    browser.wait_for(f"Math.abs(document.getElementById('player').currentTime - {at}) < 0.02")
+    assert active_cue(browser) == cue["index"]
+
+    # Played to the end of the file, the next one plays on.
+    browser.press(" ")
+    browser.wait_for("document.getElementById('player').dataset.part === '2'", timeout=30)
+    browser.wait_for("document.getElementById('player').currentTime > 0.2")
+    browser.press(" ")
+    assert current_chapter(browser) == 2
+    assert browser.problems() == []

@@ -21,7 +21,9 @@ def plan_json() -> dict:
 
 
 def test_shape(plan_json: dict) -> None:
-    assert set(plan_json) == {"title", "chapters", "removed", "placeholders", "unspeakable"}
+    assert set(plan_json) == {
+        "title", "chapters", "removed", "placeholders", "unspeakable", "lexicon", "typos"
+    }  # fmt: skip
     assert isinstance(plan_json["title"], str)
     for chapter in plan_json["chapters"]:
         assert set(chapter) == {"title", "utterances"}

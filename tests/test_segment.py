@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 
 from tts_pipeline.text.document import build_document, parse
 from tts_pipeline.text.normalize import FillMap
-from tts_pipeline.text.segment import MAX_UTTERANCE_CHARS, Plan, build_plan, split_long
+from tts_pipeline.text.pieces import MAX_UTTERANCE_CHARS, split_long
+from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.sources import from_text
 from tts_pipeline.voices import Pauses
 
@@ -78,7 +79,9 @@ def test_split_paragraph_gets_sentence_pauses() -> None:
 def test_plan_json_shape() -> None:
     plan = build_plan(parse("T\nOne.\n"))
     data = plan.to_json()
-    assert set(data) == {"title", "chapters", "removed", "placeholders", "unspeakable"}
+    assert set(data) == {
+        "title", "chapters", "removed", "placeholders", "unspeakable", "lexicon", "typos"
+    }  # fmt: skip
     utterance = data["chapters"][0]["utterances"][0]
     assert set(utterance) == {"id", "text", "spoken", "pause_after"}
 

@@ -26,8 +26,11 @@ from tts_pipeline.synthesis.cache import TakeCache
 from tts_pipeline.synthesis.run import synthesize_plan
 from tts_pipeline.synthesis.store import TakeStore, stored_take
 from tts_pipeline.text.document import Chapter, Document, load_document
+from tts_pipeline.text.lexicon import Lexicon
+from tts_pipeline.text.respell import Respelling
 from tts_pipeline.text.segment import Plan, build_plan
 from tts_pipeline.text.unspeakable import require_speech
+from tts_pipeline.text.word_list import SegmenterWords
 from tts_pipeline.voices import VoiceProfile
 
 MAX_SAMPLE_CHARS = 300  # a preview is a sentence or two, not a chapter
@@ -80,8 +83,13 @@ def _shorten(text: str, limit: int) -> str:
     return head[: ends[-1]] if ends else head
 
 
-def preview_plan(sample: str, voice: VoiceProfile, engine: Engine | None = None) -> Plan:
-    """A one-utterance plan (normalized like a render's) with no pause after it."""
+def preview_plan(
+    sample: str,
+    voice: VoiceProfile,
+    engine: Engine | None = None,
+    respelling: Respelling | None = None,
+) -> Plan:
+    """A one-utterance plan (respelled and normalized like a render's), no pause after it."""
     document = Document(
         title=sample,
         chapters=(Chapter(title=voice.display_name, paragraphs=(), kind="opening"),),
@@ -89,7 +97,10 @@ def preview_plan(sample: str, voice: VoiceProfile, engine: Engine | None = None)
     )
     speaker = engine or engine_for(voice)
     plan = build_plan(
-        document, voice.pauses, speakability=lambda text: speaker.speakability(text, voice)
+        document,
+        voice.pauses,
+        speakability=lambda text: speaker.speakability(text, voice),
+        respelling=respelling or Respelling.for_engine(voice.engine),
     )
     chapters = tuple(
         replace(chapter, utterances=tuple(replace(u, pause_after=0.0) for u in chapter.utterances))
@@ -106,15 +117,22 @@ def preview(
     output_dir: Path = Path("output"),
     engine: Engine | None = None,
     store: TakeStore | None = None,
+    lexicon: Lexicon | None = None,
+    fix_typos: bool = False,
 ) -> PreviewResult:
-    """Synthesize the sample and write ``output_dir/preview-<voice>.wav`` (atomically)."""
+    """Synthesize the sample and write ``output_dir/preview-<voice>.wav`` (atomically); the
+    sample is respelled with ``lexicon`` (and its typos fixed) as a render would."""
     sample = sample_text(voice, text, source)
     engine = engine or engine_for(voice)
-    plan = preview_plan(sample, voice, engine)
+    takes = store if store is not None else TakeCache()
+    words = SegmenterWords(takes.words_dir) if isinstance(takes, TakeCache) else None
+    respelling = Respelling.for_engine(voice.engine, lexicon, fix_typos, words)
+    plan = preview_plan(sample, voice, engine, respelling)
     require_speech(plan, voice, "the preview text")
     engine.check(voice)
     ensure_writable(output_dir)
-    takes = store if store is not None else TakeCache()
+    if words is not None:
+        words.keep()
     keys, _ = synthesize_plan(plan, engine, voice, takes, default_jobs(voice.engine))
     options = ProgrammeOptions(loudness=voice.loudness_target(DEFAULT_TARGET_LUFS))
     path = preview_file(output_dir, voice.name)

@@ -1,8 +1,9 @@
 """Temporary files and folders that name the run owning them, and the sweep of a gone run's.
 
 A render writes each output beside its final name first (``.<name>.<owner>.<random>.part``,
-renamed into place when complete), takes and measurements into the take cache the same way, and
-scratch files into a folder in the system's temporary folder (``tts-pipeline-<owner>-<random>``).
+renamed into place when complete), takes and measurements into the take cache the same way (and
+proof-listening its recogniser's model folder into the user cache), and scratch files into a
+folder in the system's temporary folder (``tts-pipeline-<owner>-<random>``).
 ``<owner>`` is the process id and the process's start time (clock ticks since boot, Linux; 0
 where the system does not say), so that a process id given to another process later is not
 taken for the owner.
@@ -119,16 +120,21 @@ def owner_alive(pid: int, start: int) -> bool:
 
 
 def sweep_parts(folder: Path) -> int:
-    """Remove the temporary files in ``folder`` whose run is gone; how many were removed."""
+    """Remove the temporary files (and folders) in ``folder`` whose run is gone; how many were
+    removed."""
     removed = 0
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
             match = _PART.match(entry.name)
-            if match is None or not entry.is_file(follow_symlinks=False):
+            folder_part = entry.is_dir(follow_symlinks=False)
+            if match is None or not (folder_part or entry.is_file(follow_symlinks=False)):
                 continue
             if not owner_alive(int(match.group(1)), int(match.group(2))):
                 with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
+                    if folder_part:
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
                     removed += 1
     return removed
 

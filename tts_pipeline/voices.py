@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.production import ProductionSettings, production_from_dict
 from tts_pipeline.user_files import read_user_file
 
 DEFAULT_VOICE = "xiaomei"
@@ -76,6 +77,7 @@ class VoiceProfile:
     pauses: Pauses = field(default_factory=Pauses)
     description: str = ""
     endpoint: str | None = None  # edge only: another service URL (TTS_PIPELINE_EDGE_URL wins)
+    production: ProductionSettings = field(default_factory=ProductionSettings)  # house sound
 
     def __post_init__(self) -> None:
         validate_rate(self.rate)
@@ -131,6 +133,9 @@ class VoiceProfile:
         data = asdict(self)
         if data["endpoint"] is None:
             del data["endpoint"]
+        data["production"] = self.production.to_dict()
+        if not data["production"]:
+            del data["production"]
         return data
 
 
@@ -224,20 +229,22 @@ def load_profile_file(path: Path) -> VoiceProfile:
         raise SettingsError(f"cannot read voice file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"voice file {path} is not valid TOML: {exc}") from None
-    return profile_from_dict(data, default_name=path.stem, where=str(path))
+    return profile_from_dict(data, default_name=path.stem, where=str(path), base=path.parent)
 
 
 _TEXT_KEYS = ("name", "engine", "voice", "display_name", "language", "rate", "pitch", "volume")
 _OPTIONAL_KEYS = ("description", "endpoint")
 
 
-def profile_from_dict(data: dict[str, Any], *, default_name: str, where: str) -> VoiceProfile:
+def profile_from_dict(
+    data: dict[str, Any], *, default_name: str, where: str, base: Path = Path()
+) -> VoiceProfile:
     known = {*_TEXT_KEYS, *_OPTIONAL_KEYS}
-    unknown = set(data) - known - {"pauses"}
+    unknown = set(data) - known - {"pauses", "production"}
     if unknown:
         raise SettingsError(
             f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-            f"known keys: {', '.join(sorted(known | {'pauses'}))}"
+            f"known keys: {', '.join(sorted(known | {'pauses', 'production'}))}"
         )
     for key in ("engine", "voice"):
         if key not in data:
@@ -246,6 +253,7 @@ def profile_from_dict(data: dict[str, Any], *, default_name: str, where: str) ->
     if not isinstance(pauses_data, dict):
         raise SettingsError(f"{where}: [pauses] must be a table")
     pauses = _pauses_from_dict(pauses_data, where)
+    production = production_from_dict(data.get("production", {}), base, where)
     values = {k: v for k, v in data.items() if k in known}
     for key, value in values.items():
         if not isinstance(value, str):
@@ -254,7 +262,7 @@ def profile_from_dict(data: dict[str, Any], *, default_name: str, where: str) ->
     values.setdefault("display_name", values["voice"])
     values.setdefault("language", "zh-CN")
     try:
-        return VoiceProfile(pauses=pauses, **values)
+        return VoiceProfile(pauses=pauses, production=production, **values)
     except SettingsError as exc:
         raise SettingsError(f"{where}: {exc}") from None
 
@@ -400,4 +408,7 @@ def profile_toml(profile: VoiceProfile) -> str:
     ]
     lines += ["", "[pauses]"]
     lines += [f"{kind} = {getattr(profile.pauses, kind):g}" for kind in PAUSE_KINDS]
+    sounds = profile.production.to_dict()
+    lines += ["", "[production]"] if sounds else []
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in sounds.items()]
     return "\n".join(lines) + "\n"

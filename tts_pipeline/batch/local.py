@@ -17,13 +17,9 @@ from tts_pipeline.engines.base import Engine
 from tts_pipeline.engines.registry import default_jobs, kept_open
 from tts_pipeline.outputs.batch_report import DocumentOutcome, Outcome
 from tts_pipeline.outputs.layout import ensure_writable
-from tts_pipeline.render import (
-    Rendering,
-    RenderResult,
-    RenderSettings,
-    VoiceCheck,
-    prepare,
-)
+from tts_pipeline.prepare import VoiceCheck, prepare
+from tts_pipeline.render import Rendering
+from tts_pipeline.settings import RenderResult, RenderSettings
 from tts_pipeline.synthesis.store import MemoryStore, TakeStore
 
 

@@ -36,7 +36,8 @@ from tts_pipeline.engines.workers import available_cores
 from tts_pipeline.errors import EngineUnavailable, SettingsError
 from tts_pipeline.outputs.batch_report import DocumentOutcome, Outcome
 from tts_pipeline.outputs.layout import OutputLayout, ensure_writable
-from tts_pipeline.render import PreparedDocument, RenderSettings, prepare
+from tts_pipeline.prepare import PreparedDocument, prepare
+from tts_pipeline.settings import RenderSettings
 from tts_pipeline.synthesis.keys import plan_keys
 from tts_pipeline.synthesis.progress import Progress
 from tts_pipeline.synthesis.run import missing_requests

@@ -17,14 +17,9 @@ from tts_pipeline.engines.registry import engine_for
 from tts_pipeline.errors import InputError, PipelineError, SettingsError
 from tts_pipeline.outputs.batch_report import BatchReport, DocumentOutcome, Outcome, in_order
 from tts_pipeline.outputs.layout import batch_layouts, batch_report, ensure_writable
-from tts_pipeline.render import (
-    RenderSettings,
-    VoiceCheck,
-    check_voices,
-    prepare,
-    sweep_leftovers,
-    take_store,
-)
+from tts_pipeline.prepare import VoiceCheck, check_voices, prepare
+from tts_pipeline.render import sweep_leftovers, take_store
+from tts_pipeline.settings import RenderSettings
 from tts_pipeline.synthesis.store import TakeStore
 from tts_pipeline.text.sources import DOCUMENT_SUFFIXES
 from tts_pipeline.user_files import is_stdin

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tts_pipeline.cli import commands
+from tts_pipeline.cli import check_command, commands, render_command
 from tts_pipeline.cli.console import Terminated, out
+from tts_pipeline.cli.lexicon_command import lexicon
 from tts_pipeline.cli.voice_commands import voices_app
 
 app = typer.Typer(
@@ -19,7 +20,9 @@ app = typer.Typer(
         "  tts-pipeline render speech.txt            # → output/speech.m4b (offline voice)\n\n"
         "  tts-pipeline plan speech.txt              # proofread what will be spoken\n\n"
         "  tts-pipeline voices                       # the voice presets; then: preview\n\n"
-        "  tts-pipeline plan speech.txt --json       # the plan as JSON"
+        "  tts-pipeline plan speech.txt --json       # the plan as JSON\n\n"
+        "  tts-pipeline lexicon                      # how you want words said (--lexicon FILE)"
+        "  tts-pipeline check output/speech.m4b      # proof-listen (the check extra)"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -54,11 +57,13 @@ def main_options(
     """Turn a written speech into a narrated, chaptered audio file."""
 
 
-app.command()(commands.render)
+app.command()(render_command.render)
 app.command()(commands.plan)
 app.add_typer(voices_app, name="voices")
 app.command()(commands.preview)
+app.command()(lexicon)
 app.command("open")(commands.open_page)
+app.command()(check_command.check)
 cache_app = typer.Typer(help="Inspect or clear the take cache.", no_args_is_help=True)
 cache_app.command("info")(commands.cache_info)
 cache_app.command("clear")(commands.cache_clear)

@@ -1,240 +1,36 @@
-"""The commands that read a speech or make sound: ``render``, ``plan``, ``preview``, ``open``, and
-``cache info``/``cache clear``. Each parses its options, calls the pipeline and prints what came
-of it; the work is done elsewhere (imported when the command runs, so ``--help`` stays quick)."""
+"""The commands that read a speech or make sound besides ``render``: ``plan``, ``preview``,
+``open``, and ``cache info``/``cache clear``. Each parses its options, calls the pipeline and
+prints what came of it; the work is done elsewhere (imported when the command runs, so
+``--help`` stays quick)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tts_pipeline.cli.console import err, guarded, note, one_line, out, warn
+from tts_pipeline.cli.console import err, guarded, note, out, warn
 from tts_pipeline.cli.options import (
     CacheDirOpt,
+    ChaptersOpt,
     FillOpt,
+    FixTyposOpt,
     InputArg,
     KeepAllOpt,
+    LexiconOpt,
     OutputDirOpt,
-    SourcesArg,
     TitleOpt,
     VoiceOpt,
     VoiceSettings,
     fill_file,
-    loudness_target,
+    lexicon_files,
     with_voice_settings,
 )
-
-if TYPE_CHECKING:
-    from tts_pipeline.render import RenderSettings
-
-# A batch in which some document failed (the others were rendered); 2 stays a user's mistake
-# that stopped everything before it started.
-BATCH_FAILED_EXIT = 1
-
-
-@with_voice_settings
-def render(
-    sources: SourcesArg,
-    output_dir: OutputDirOpt = Path("output"),
-    voice: VoiceOpt = None,
-    fill: FillOpt = None,
-    title: TitleOpt = None,
-    keep_all: KeepAllOpt = False,
-    jobs: Annotated[
-        int | None,
-        typer.Option(
-            "--jobs",
-            "-j",
-            min=1,
-            max=32,
-            help="Work done at once: requests in flight for edge voices (default 4), worker "
-            "processes for offline voices (default: one per CPU core).",
-            show_default=False,
-        ),
-    ] = None,
-    cache_dir: CacheDirOpt = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Synthesize everything; keep no takes.")
-    ] = False,
-    formats: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--format",
-            help="Output format, repeatable: m4b (default), m4a, mp3, opus, flac, wav.",
-            show_default=False,
-        ),
-    ] = None,
-    loudness: Annotated[
-        str,
-        typer.Option("--loudness", help="Target loudness in LUFS (EBU R128), or 'off'."),
-    ] = "-18",
-    author: Annotated[
-        str | None,
-        typer.Option("--author", help="Artist/author tag (default: the voice's name)."),
-    ] = None,
-    cover: Annotated[
-        Path | None,
-        typer.Option("--cover", help="Cover art (JPEG or PNG) embedded where the format allows."),
-    ] = None,
-    fallback: Annotated[
-        str | None,
-        typer.Option(
-            "--fallback",
-            metavar="offline|PRESET",
-            help="When the voice's engine fails (e.g. edge-tts unreachable), speak the "
-            "utterances it could not deliver with this voice: 'offline' (the offline voice "
-            "for the language) or a preset name.",
-            show_default=False,
-        ),
-    ] = None,
-    no_page: Annotated[
-        bool,
-        typer.Option(
-            "--no-page",
-            help="Write no listening page (<name>.html: audio, chapters and a transcript that "
-            "follows the voice) and no waveform overview (<name>.png).",
-        ),
-    ] = False,
-    executor: Annotated[
-        str,
-        typer.Option(
-            "--executor",
-            metavar="local|ray",
-            help="Where a batch runs: local (this machine's cores) or ray (a Ray cluster; "
-            "needs the ray extra: pip install 'tts-pipeline[ray]').",
-        ),
-    ] = "local",
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            "--ray-address",
-            metavar="ADDRESS",
-            help="The Ray cluster to run on (host:port of its head); default: a local Ray "
-            "started for the run.",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="In a batch, render the documents whose files are up to date too."
-        ),
-    ] = False,
-    *,
-    settings: VoiceSettings,
-) -> None:
-    """Render SOURCES to chaptered audio books (M4B) plus subtitles, chapters and a manifest.
-
-    One file is one render. Several files, folders or patterns are a batch: each document's
-    files go under -o (by its name; names that collide keep their folders), documents whose
-    files are up to date are skipped (--force renders them), a document that fails does not stop
-    the others, and OUTPUT_DIR/batch.json lists what became of each; the exit code is 1 when
-    any document failed.
-
-    Example: tts-pipeline render speech.txt -o output/
-
-    Example: tts-pipeline render speech.docx --title "开学典礼致辞"
-
-    Example: cat speech.txt | tts-pipeline render -
-
-    Example: tts-pipeline render speech.txt --format m4b --format mp3 --loudness -16
-
-    Example: tts-pipeline render speech.txt --fill event.toml
-
-    Example: tts-pipeline render speech.txt --voice yunyang --rate +5% --fallback offline
-
-    Example: tts-pipeline render speech.txt --voice zh-CN-XiaoxiaoNeural --jobs 2
-
-    Example: tts-pipeline render lectures/ 'archive/**/*.txt' -o narrated/
-
-    Example: tts-pipeline render lectures/ -o narrated/ --executor ray --ray-address head:6379
-    """
-
-    def run() -> None:
-        from tts_pipeline.batch.sources import is_batch
-        from tts_pipeline.cli.progress import RichProgress
-        from tts_pipeline.render import RenderSettings
-        from tts_pipeline.render import render as render_speech
-        from tts_pipeline.voices import fallback_profile
-
-        batch = is_batch(sources) or executor != "local" or ray_address is not None
-        profile = settings.profile(voice)
-        render_settings = RenderSettings(
-            voice=profile,
-            output_dir=output_dir,
-            fills=fill_file(fill),
-            jobs=jobs,
-            fallback=fallback_profile(fallback, profile) if fallback else None,
-            cache_dir=cache_dir,
-            use_cache=not no_cache,
-            formats=tuple(formats or ()),
-            loudness=loudness_target(loudness),
-            author=author,
-            cover=cover,
-            page=not no_page,
-            title=title,
-            keep_all=keep_all,
-        )
-        if batch:
-            _render_batch(sources, render_settings, executor, ray_address, force)
-            return
-        with RichProgress(err) as progress:
-            result = render_speech(sources[0], render_settings, progress=progress)
-        err.print(
-            f"[green]done[/] {result.duration / 60:.1f} min of audio, "
-            f"{result.utterances} utterances ({result.synthesized} synthesized, "
-            f"{result.reused} reused) in {result.wall_seconds:.1f} s"
-        )
-        if result.fallback_ids:
-            err.print(
-                f"[yellow]fallback:[/] {len(result.fallback_ids)} utterance(s) spoken by "
-                f"{escape(result.fallback_voice or '?')} instead of {escape(profile.name)} "
-                f"({escape(one_line(result.fallback_reason or ''))}): "
-                f"{', '.join(result.fallback_ids)}; run the same command again later to "
-                f"replace them with {escape(profile.name)}",
-                soft_wrap=True,
-            )
-        warn(result.warnings)
-        note(result.notes)
-        for kind, path in result.outputs.items():
-            out.print(f"{kind}: {path}")
-        if "page" in result.outputs:
-            out.print(f"listen: {result.outputs['page'].resolve().as_uri()}", markup=False)
-
-    guarded(run)
-
-
-def _render_batch(
-    sources: list[Path],
-    settings: RenderSettings,
-    executor: str,
-    ray_address: str | None,
-    force: bool,
-) -> None:
-    """A batch: its progress, then its summary (stderr) and report (stdout: where it is)."""
-    from tts_pipeline.batch.run import render_batch
-    from tts_pipeline.cli.batch_view import print_summary
-    from tts_pipeline.cli.progress import RichBatchProgress
-    from tts_pipeline.outputs.layout import batch_report
-
-    with RichBatchProgress(err) as progress:
-        report = render_batch(
-            sources,
-            settings,
-            force=force,
-            executor=executor,
-            ray_address=ray_address,
-            progress=progress,
-        )
-    print_summary(report)
-    out.print(f"report: {batch_report(settings.output_dir)}", markup=False)
-    if report.failed:
-        raise typer.Exit(BATCH_FAILED_EXIT)
 
 
 @with_voice_settings
@@ -245,12 +41,15 @@ def plan(
     fill: FillOpt = None,
     title: TitleOpt = None,
     keep_all: KeepAllOpt = False,
+    lexicon: LexiconOpt = None,
+    fix_typos: FixTyposOpt = False,
+    chapters: ChaptersOpt = None,
     *,
     settings: VoiceSettings,
 ) -> None:
     """Show what will be spoken, without synthesizing: chapters, utterances, original and
-    spoken text side by side (changes highlighted), pauses, placeholders, and the lines that
-    are not read aloud with the rule that removed each.
+    spoken text side by side (changes highlighted), pauses, placeholders, the lines that are not
+    read aloud with the rule that removed each, the lexicon entries used and likely typos.
 
     Example: tts-pipeline plan speech.txt --json > plan.json
 
@@ -260,19 +59,38 @@ def plan(
 
     Example: tts-pipeline plan speech.txt --fill event.toml
 
+    Example: tts-pipeline plan speech.txt --lexicon names.toml --fix-typos
+
     Example: tts-pipeline plan speech.txt --voice yunyang --pause-paragraph 1.2
+
+    Example: tts-pipeline plan speech.txt --chapters 2-4
     """
 
     def run() -> None:
         from tts_pipeline.cli.plan_view import print_plan
         from tts_pipeline.render import plan as plan_speech
         from tts_pipeline.text.normalize.fills import fill_warnings
+        from tts_pipeline.text.respell import lexicon_warnings
+        from tts_pipeline.text.selection import parse_chapter_spec, selection_warnings
 
         fills = fill_file(fill)
+        profile = settings.profile(voice)
+        selection = parse_chapter_spec(chapters) if chapters is not None else None
         the_plan = plan_speech(
-            source, settings.profile(voice), fills, title=title, keep_all=keep_all
+            source,
+            profile,
+            fills,
+            chapters=selection,
+            lexicon=lexicon_files(lexicon),
+            fix_typos=fix_typos,
+            title=title,
+            keep_all=keep_all,
         )
-        warn(fill_warnings(fills, [u.text for u in the_plan.utterances]))
+        warn(
+            fill_warnings(fills, [u.text for u in the_plan.utterances])
+            + lexicon_warnings(profile.engine, the_plan.lexicon)
+        )
+        warn(selection_warnings(the_plan, selection))
         note(the_plan.notes)
         if as_json:
             sys.stdout.write(json.dumps(the_plan.to_json(), ensure_ascii=False, indent=2) + "\n")
@@ -307,6 +125,8 @@ def preview(
     play: Annotated[
         bool, typer.Option("--play", help="Play it (aplay, paplay, afplay, ffplay or mpv).")
     ] = False,
+    lexicon: LexiconOpt = None,
+    fix_typos: FixTyposOpt = False,
     *,
     settings: VoiceSettings,
 ) -> None:
@@ -324,7 +144,14 @@ def preview(
         from tts_pipeline.preview import preview as make_preview
 
         profile = settings.profile(voice)
-        result = make_preview(profile, text=text, source=input_file, output_dir=output_dir)
+        result = make_preview(
+            profile,
+            text=text,
+            source=input_file,
+            output_dir=output_dir,
+            lexicon=lexicon_files(lexicon),
+            fix_typos=fix_typos,
+        )
         err.print(Text(f"{profile.name}: {result.text}", style="dim"), soft_wrap=True)
         out.print(f"preview: {result.path}")
         out.print(f"duration: {result.duration:.1f} s")

@@ -19,17 +19,19 @@ out = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 
-def guarded(action: Callable[[], T]) -> T:
-    """Run a command body; a user's mistake ends in one line on stderr and an exit code."""
+def guarded(
+    action: Callable[[], T],
+    interrupted: str = "Finished takes are kept; run the same command to continue.",
+) -> T:
+    """Run a command body; a user's mistake ends in one line on stderr and an exit code, and
+    Ctrl-C (or SIGTERM) in ``interrupted``: what became of the work."""
     try:
         return action()
     except PipelineError as exc:
         err.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt as exc:
-        err.print(
-            "[yellow]interrupted.[/] Finished takes are kept; run the same command to continue."
-        )
+        err.print(f"[yellow]interrupted.[/] {escape(interrupted)}")
         signum = exc.args[0] if isinstance(exc, Terminated) else signal.SIGINT
         raise typer.Exit(128 + signum) from None
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from tts_pipeline.errors import SettingsError
+from tts_pipeline.text.lexicon import Lexicon, load_lexicons
 from tts_pipeline.text.normalize.fills import FillMap, load_fills
 from tts_pipeline.voices import VoiceProfile
 
@@ -85,6 +86,81 @@ FillOpt = Annotated[
         metavar="FILE",
         help='Fill-ins for the template\'s placeholders, a TOML file: "20xx年" = "2024年", '
         '"XX中学" = "石家庄市第一中学", or by position "XX人" = ["520人", "30人"].',
+        show_default=False,
+    ),
+]
+
+LexiconOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--lexicon",
+        metavar="FILE",
+        help="How words are said, a TOML file (repeatable, a later file wins; your user lexicon "
+        'is read first, see `tts-pipeline lexicon`): "GTP" = "GDP", '
+        '"单县" = { pinyin = "shan4 xian4", spoken = "善县" }.',
+        show_default=False,
+    ),
+]
+FixTyposOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fix-typos",
+        help="Say the suggestions of the proofreading (near misses of set phrases, e.g. "
+        "隆庆祝 → 隆重庆祝) instead of the typos; without it they are only listed.",
+    ),
+]
+ChaptersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--chapters",
+        metavar="SPEC",
+        help="Only these chapters, by their number as `tts-pipeline plan` shows them: 3, 2-4, "
+        "1,3,7 or 5- (5 to the last). Chapter 1 holds the title.",
+        show_default=False,
+    ),
+]
+SplitOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--split",
+        metavar="whole|chapters",
+        help="What to write, repeatable: whole (the programme in one file, the default) or "
+        "chapters (one file per chapter, <name>-NN-<title>.<ext>, with its subtitles and an "
+        ".m3u8 playlist); --split chapters --split whole writes both.",
+        show_default=False,
+    ),
+]
+
+
+def _sound(name: str, help: str) -> Any:
+    return Annotated[Path | None, typer.Option(name, metavar="FILE", help=help, show_default=False)]
+
+
+# The user's sounds (any format ffmpeg reads; each replaces the voice preset's [production]).
+IntroOpt = _sound("--intro", "Audio to play before the speech (mp3, wav, m4a, ogg, flac, …).")
+OutroOpt = _sound("--outro", "Audio to play after the speech.")
+ChapterSoundOpt = _sound("--chapter-sound", "A short sound at the start of every chapter.")
+MusicOpt = _sound(
+    "--music", "A music bed under the speech: looped, ducked while the voice speaks, faded."
+)
+MusicLevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--music-level",
+        metavar="LUFS",
+        help="Loudness of the music bed between utterances (default -26; under the voice it "
+        "goes 18 dB under the speech).",
+        show_default=False,
+    ),
+]
+AsrModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--asr-model",
+        metavar="NAME|DIR",
+        help="Proof-listening's speech recogniser: a local CTranslate2 Whisper model folder, or "
+        "a faster-whisper model name such as small (downloaded by faster-whisper). Default: "
+        "the Whisper base model installed with the check extra (offline).",
         show_default=False,
     ),
 ]
@@ -175,3 +251,8 @@ def loudness_target(text: str) -> float | None:
 def fill_file(path: Path | None) -> FillMap | None:
     """The fill-ins of ``--fill FILE``, or None."""
     return load_fills(path) if path is not None else None
+
+
+def lexicon_files(paths: list[Path] | None) -> Lexicon:
+    """The user lexicon, then the ``--lexicon FILE`` files in order, read and checked."""
+    return load_lexicons(paths or [])

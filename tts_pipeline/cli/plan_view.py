@@ -1,5 +1,6 @@
 """``tts-pipeline plan`` for people: chapters, utterances, the written and the spoken text side by
-side with what differs highlighted, placeholders and what was left out."""
+side with what differs highlighted, placeholders, the lexicon entries used, likely typos and what
+was left out."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import difflib
 from rich.text import Text
 
 from tts_pipeline.cli.console import out
+from tts_pipeline.text.respell import UNSUPPORTED
 from tts_pipeline.text.segment import Plan
 
 
 def print_plan(the_plan: Plan) -> None:
     out.print(Text(the_plan.title, style="bold"))
+    if the_plan.selected is not None:
+        chosen = ", ".join(map(str, the_plan.selected))
+        out.print(Text(f"Chapters {chosen} of {len(the_plan.chapters)}", style="dim"))
     for number, chapter in enumerate(the_plan.chapters, 1):
+        if the_plan.selected is not None and number not in the_plan.selected:
+            continue
         out.print()
         out.print(Text(f"Chapter {number}: {chapter.title}", style="bold cyan"))
         for u in chapter.utterances:
@@ -31,6 +38,23 @@ def print_plan(the_plan: Plan) -> None:
         out.print(Text("Placeholders (fill them with --fill FILE):", style="bold yellow"))
         for p in the_plan.placeholders:
             out.print(f"  {p.utterance}  {p.text} → {p.spoken}")
+    if the_plan.lexicon:
+        out.print()
+        out.print(Text("Lexicon (how these words are said):", style="bold"))
+        for h in the_plan.lexicon:
+            how = "read as written: the engine takes no pinyin" if h.kind == UNSUPPORTED else ""
+            out.print(f"  {h.utterance}  {h.text} → {how or h.spoken}")
+    if the_plan.typos:
+        out.print()
+        fixed = all(t.fixed for t in the_plan.typos)
+        heading = (
+            "Typos (fixed, --fix-typos):"
+            if fixed
+            else "Possible typos (--fix-typos says the suggestions):"
+        )
+        out.print(Text(heading, style="bold yellow"))
+        for t in the_plan.typos:
+            out.print(f"  {t.utterance}  {t.text} → {t.suggestion}")
     if the_plan.unspeakable:
         out.print()
         out.print(

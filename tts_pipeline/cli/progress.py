@@ -1,5 +1,6 @@
-"""The render's progress as rich draws it: an utterances bar with ETA, then the later stages; a
-batch's: one line for the batch over the bars of its documents."""
+"""Progress as rich draws it: an utterances bar with ETA, named by the stage (the render's
+synthesis and the later stages; proof-listening's transcription); a batch's: one line for the
+batch over the bars of its documents."""
 
 from __future__ import annotations
 
@@ -39,14 +40,16 @@ def _document_columns() -> tuple[ProgressColumn, ...]:
 
 
 class RichProgress:
-    """Draws the render's progress: an utterances bar with ETA, then the later stages.
+    """Draws the progress of a command: an utterances bar with ETA, then the later stages.
 
-    The live display starts with synthesis, so an early error prints only its one line.
+    The live display starts with the bar (``start``), so an early error prints only its one
+    line; the bar is named by the last stage given (at first: Synthesizing).
     """
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(*_document_columns(), console=console, transient=False)
         self._task: TaskID | None = None
+        self._stage = "Synthesizing"
 
     def __enter__(self) -> RichProgress:
         return self
@@ -56,12 +59,13 @@ class RichProgress:
             self._progress.stop()
 
     def stage(self, name: str) -> None:
+        self._stage = name
         if self._task is not None:
             self._progress.update(self._task, description=name)
 
     def start(self, total: int, done: int) -> None:
         self._progress.start()
-        self._task = self._progress.add_task("Synthesizing", total=total, completed=done)
+        self._task = self._progress.add_task(self._stage, total=total, completed=done)
 
     def advance(self, n: int = 1) -> None:
         if self._task is not None:

@@ -40,11 +40,24 @@ class Take:
 
 
 @dataclass(frozen=True)
+class Pronunciation:
+    """How a word is read, from the user's lexicon: one toned pinyin syllable (``shan4``) per
+    character of ``text``; ``whole_word``: only where ``text`` stands as a word. Engines whose
+    front end takes pinyin read it as given (``registry.PINYIN_ENGINES``)."""
+
+    text: str
+    pinyin: tuple[str, ...]
+    whole_word: bool = False
+
+
+@dataclass(frozen=True)
 class SynthesisRequest:
-    """One utterance to synthesize: its index in the plan and the text to speak."""
+    """One utterance to synthesize: its index in the plan, the text to speak, and the lexicon's
+    readings that occur in it (for engines that take pinyin; the others ignore them)."""
 
     index: int
     text: str
+    pronunciations: tuple[Pronunciation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from tts_pipeline.voices import VoiceProfile
 
 ENGINE_NAMES = ("local-zh", "edge", "espeak")
+# Engines whose front end reads the lexicon's pinyin (base.Pronunciation); the others say an
+# entry's spoken homophone instead, or the text as written.
+PINYIN_ENGINES = frozenset({"local-zh"})
 
 # Utterances synthesized at once when --jobs is not given. Online engines: a modest number of
 # connections (the service is shared and unofficial). Offline engines: None = one per CPU core.

@@ -102,7 +102,7 @@ def parse_formats(names: Iterable[str] | None) -> tuple[str, ...]:
 # Chapters and tags that mutagen adds after ffmpeg
 
 
-def _finish_mp4(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+def _finish_mp4(path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None) -> None:
     if cover is None:
         return
     audio = MP4(path)
@@ -113,22 +113,22 @@ def _finish_mp4(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None)
     audio.save()
 
 
-def _finish_id3(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+def _finish_id3(path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None) -> None:
     """Nothing: ffmpeg wrote the tags, CTOC/CHAP frames and APIC (see the module docstring)."""
 
 
-def _finish_flac(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+def _finish_flac(path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None) -> None:
     audio = FLAC(path)
-    for key, value in vorbis_chapters(timeline).items():
+    for key, value in vorbis_chapters(timeline).items() if timeline is not None else ():
         audio[key] = value
     if cover is not None:
         audio.add_picture(picture_block(cover))
     audio.save()
 
 
-def _finish_ogg(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+def _finish_ogg(path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None) -> None:
     audio = OggOpus(path)
-    for key, value in vorbis_chapters(timeline).items():
+    for key, value in vorbis_chapters(timeline).items() if timeline is not None else ():
         audio[key] = value
     if cover is not None:
         picture = base64.b64encode(picture_block(cover).write()).decode("ascii")
@@ -136,11 +136,12 @@ def _finish_ogg(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None)
     audio.save()
 
 
-def _finish_wav(path: Path, timeline: Timeline, tags: Tags, cover: Cover | None) -> None:
+def _finish_wav(path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None) -> None:
     """Nothing to add inside a WAV file: its chapters go to the .cue sheet beside it."""
 
 
-Finisher = Callable[[Path, Timeline, Tags, Cover | None], None]
+# A file's chapters (its timeline's; None: a file of one chapter has none) and cover art.
+Finisher = Callable[[Path, Timeline | None, Tags, Cover | None], None]
 FINISHERS: dict[str, Finisher] = {
     "mp4": _finish_mp4,
     "id3": _finish_id3,
@@ -195,43 +196,49 @@ def encode(
             for fmt in targets
             if FORMATS[fmt].family in FFMPEG_CHAPTERS
         }
-        cmd = [*_ffmpeg_head(), "-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
+        cmd = [*ffmpeg_head(), "-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
         cmd += ["-i", "pipe:0", "-i", str(meta)]
         for fmt, tmp in temps.items():
             spec = FORMATS[fmt]
-            codec = ["-c:a", spec.codec, *spec.codec_options, *_bitrate(spec)]
+            codec = ["-c:a", spec.codec, *spec.codec_options, *bitrate_arguments(spec)]
             if fmt in later:
                 cmd += ["-map", "0:a", "-map_metadata", "-1", *codec, *_bitexact(spec.muxer)]
                 cmd.append(str(later[fmt]))
             else:
-                cmd += _output_args(spec, tmp, codec, False, tags, None)
+                cmd += output_arguments(spec, tmp, codec, False, tags, None)
         run_ffmpeg(cmd, pcm, writes_to)
         timeline = finish_timeline()
         if later:
             scratch.write_scratch(meta, ffmetadata(timeline).encode("utf-8"))
             for fmt, scratch_file in later.items():
                 spec = FORMATS[fmt]
-                copy = [*_ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
+                copy = [*ffmpeg_head(), "-i", str(scratch_file), "-i", str(meta)]
                 copy += ["-i", str(image)] if image is not None else []
-                copy += _output_args(
+                copy += output_arguments(
                     spec, temps[fmt], ["-c:a", "copy"], image is not None, tags, timeline
                 )
                 run_ffmpeg(copy, (), writes_to)
         for fmt, tmp in temps.items():
-            spec = FORMATS[fmt]
-            try:
-                FINISHERS[spec.family](tmp, timeline, tags, cover)
-            except Exception as exc:  # mutagen errors are not the user's; say which file
-                raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
+            finish_file(fmt, tmp, timeline, tags, cover)
         if before_keeping is not None:
             before_keeping()
 
 
-def _ffmpeg_head() -> list[str]:
+def finish_file(
+    fmt: str, path: Path, timeline: Timeline | None, tags: Tags, cover: Cover | None
+) -> None:
+    """What mutagen adds to an encoded file of format ``fmt`` (FINISHERS)."""
+    try:
+        FINISHERS[FORMATS[fmt].family](path, timeline, tags, cover)
+    except Exception as exc:  # mutagen errors are not the user's; say which file
+        raise PipelineError(f"tagging the {fmt} file failed: {exc}", exit_code=5) from exc
+
+
+def ffmpeg_head() -> list[str]:
     return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
 
 
-def _bitrate(spec: FormatSpec) -> list[str]:
+def bitrate_arguments(spec: FormatSpec) -> list[str]:
     return ["-b:a", spec.bitrate] if spec.bitrate else []
 
 
@@ -240,7 +247,7 @@ def _bitexact(muxer: str) -> list[str]:
     return ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", muxer]
 
 
-def _output_args(
+def output_arguments(
     spec: FormatSpec,
     tmp: Path,
     codec: list[str],

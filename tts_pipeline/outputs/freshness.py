@@ -3,11 +3,12 @@ one of the settings that shaped the files (``Provenance``); a batch skips a docu
 are all there and whose manifest records the same two.
 
 The settings digest covers everything the files are made of besides the input's bytes: the plan
-(what is spoken, the pauses, the chapters: fill-ins and voice pauses act through it), the voice
-as its engine names it (engine version, models, rate, pitch, volume), the fallback voice, the
-loudness target and ceiling, the tags (the date only when it was given: the default, today,
-changes daily) and the cover. Which formats and which files beside the audio a run asks for is
-not in it: a file that is asked for and missing makes the document out of date anyway.
+(what is spoken, the pauses, the chapters chosen, the lexicon's readings: fill-ins, lexicons and
+voice pauses act through it), the voice as its engine names it (engine version, models, rate,
+pitch, volume), the fallback voice, the loudness target and ceiling, the tags (the date only when
+it was given: the default, today, changes daily), the cover and the production's sounds (each
+file's SHA-256, its gain). Which formats and which files a run asks for is not in it: a file
+that is asked for and missing makes the document out of date anyway.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tts_pipeline.audio.clips import Sound
 from tts_pipeline.errors import InputError
 from tts_pipeline.outputs.manifest import Provenance
 from tts_pipeline.outputs.programme import ProgrammeOptions
 from tts_pipeline.outputs.tags import Tags
 from tts_pipeline.text.segment import Plan
 
-DIGEST_VERSION = 1  # bump when the digest's record changes shape
+DIGEST_VERSION = 2  # bump when the digest's record changes shape
 
 
 def input_sha256(path: Path) -> str:
@@ -43,6 +45,7 @@ def settings_sha256(
     fallback: str | None,
     options: ProgrammeOptions,
     tags: Tags,
+    sounds: Mapping[str, Sound] | None = None,
 ) -> str:
     """SHA-256 of what shaped a render's files besides the input (``voice``, ``fallback``: the
     engines' identities of the voices; ``tags`` as given, the date empty unless given)."""
@@ -55,6 +58,9 @@ def settings_sha256(
         "true_peak": options.true_peak,
         "cover": hashlib.sha256(options.cover.data).hexdigest() if options.cover else None,
         "tags": asdict(tags),
+        "sounds": {
+            kind: [sound.sha256, sound.gain_db] for kind, sound in sorted((sounds or {}).items())
+        },
     }
     text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

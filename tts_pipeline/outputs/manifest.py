@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from tts_pipeline.outputs.subtitles import Cue
 from tts_pipeline.outputs.tags import Tags, tag_items
 from tts_pipeline.synthesis.fallback import FallbackUse
 from tts_pipeline.text.chrome import RemovedLine
+from tts_pipeline.text.respell import PlannedLexiconHit, PlannedTypo
 from tts_pipeline.text.segment import Plan, PlannedPlaceholder
 from tts_pipeline.voices import VoiceProfile
 
@@ -33,6 +34,7 @@ class ManifestUtterance:
 
     id: str
     chapter: int
+    paragraph: int  # within its chapter (the pieces of a split paragraph share it); -1: title
     kind: str
     start: float  # its audio (voice and the kept margins)
     end: float
@@ -50,6 +52,7 @@ class ManifestUtterance:
         data: dict[str, Any] = {
             "id": self.id,
             "chapter": self.chapter,
+            "paragraph": self.paragraph,
             "kind": self.kind,
             "start": self.start,
             "end": self.end,
@@ -74,6 +77,58 @@ class ManifestChapter:
     title: str
     start: float
     end: float
+
+
+@dataclass(frozen=True)
+class ManifestSound:
+    """One of the user's sounds (issue 18): its kind, the file's name and SHA-256, the gain
+    that levelled it (None: left as it was) and where it sits ((start, end) in seconds: each
+    place a clip was put; the span the music bed plays under)."""
+
+    kind: str
+    file: str
+    sha256: str
+    gain_db: float | None
+    placements: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class ManifestChapterFile:
+    """A chapter's own files (``--split chapters``): the chapter (its index, as in
+    ``chapters``, and its number as ``plan`` shows it), where it is in the programme, and its
+    files (audio format, srt, vtt → file name)."""
+
+    chapter: int
+    number: int
+    title: str
+    start: float
+    end: float
+    files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Production:
+    """What the manifest says of the production controls, when any was used: the chapters
+    chosen, the sounds, the music bed's level, the programme's measured loudness with them."""
+
+    selected_chapters: tuple[int, ...] | None = None
+    sounds: tuple[ManifestSound, ...] = ()
+    music_level_lufs: float | None = None
+    programme_lufs: float | None = None  # as written, the user's sounds in it
+    chapter_files: tuple[ManifestChapterFile, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.selected_chapters is not None:
+            data["selected_chapters"] = list(self.selected_chapters)
+        if self.sounds:
+            data["sounds"] = [asdict(s) for s in self.sounds]
+            data["programme_lufs"] = self.programme_lufs
+        if self.music_level_lufs is not None:
+            data["music_level_lufs"] = self.music_level_lufs
+        if self.chapter_files:
+            data["chapter_files"] = [asdict(f) for f in self.chapter_files]
+        return data
 
 
 @dataclass(frozen=True)
@@ -138,6 +193,10 @@ class Manifest:
     removed: tuple[RemovedLine, ...]  # lines of the input not read aloud, each with its rule
     placeholders: tuple[PlannedPlaceholder, ...]
     fallback: FallbackUse | None = None
+    lexicon: tuple[PlannedLexiconHit, ...] = ()  # the lexicon entries used, as plan shows them
+    typos: tuple[PlannedTypo, ...] = ()  # the likely typos, as plan shows them, and if fixed
+    lexicon_files: tuple[str, ...] = ()  # the names of the lexicon files read, in order
+    production: Production = field(default_factory=Production)
     provenance: Provenance | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -158,6 +217,9 @@ class Manifest:
             "cues": [asdict(c) for c in self.cues],
             "removed": [asdict(line) for line in self.removed],
             "placeholders": [asdict(p) for p in self.placeholders],
+            "lexicon": [h.to_json() for h in self.lexicon],
+            "lexicon_files": list(self.lexicon_files),
+            "typos": [{**t.to_json(), "fixed": t.fixed} for t in self.typos],
         }
         if self.provenance is not None:
             data.update(asdict(self.provenance))
@@ -167,6 +229,7 @@ class Manifest:
                 "reason": self.fallback.reason,
                 "utterances": list(self.fallback.utterance_ids),
             }
+        data.update(self.production.to_json())  # (only what was used: the shape stays)
         return data
 
     def write(self, path: Path) -> None:
@@ -183,9 +246,12 @@ def build_manifest(
     voice: VoiceProfile,
     tags: Tags,
     fallback: FallbackUse | None = None,
+    lexicon_files: Sequence[str] = (),
+    chapter_files: Mapping[int, Mapping[str, str]] | None = None,
     provenance: Provenance | None = None,
 ) -> Manifest:
-    """The render's manifest: the plan placed on the programme's timeline."""
+    """The render's manifest: the plan placed on the programme's timeline; ``chapter_files``:
+    the files of each chapter (by document index) with ``--split chapters``."""
     timeline = programme.timeline
     placements = {p.utterance_id: p for p in timeline.placements}
     gains = programme.loudness.take_gains_db if programme.loudness is not None else None
@@ -198,6 +264,7 @@ def build_manifest(
             ManifestUtterance(
                 id=u.id,
                 chapter=u.chapter,
+                paragraph=u.paragraph,
                 kind=u.kind,
                 start=_seconds(timeline, p.start),
                 end=_seconds(timeline, p.end),
@@ -223,7 +290,12 @@ def build_manifest(
         tags=tags,
         loudness=LoudnessReport.of(programme.loudness) if programme.loudness else None,
         chapters=tuple(
-            ManifestChapter(i, m.title, _seconds(timeline, m.start), _seconds(timeline, m.end))
+            ManifestChapter(
+                m.chapter if m.chapter >= 0 else i,
+                m.title,
+                _seconds(timeline, m.start),
+                _seconds(timeline, m.end),
+            )
             for i, m in enumerate(timeline.chapters)
         ),
         utterances=tuple(utterances),
@@ -236,7 +308,50 @@ def build_manifest(
         removed=plan.removed,
         placeholders=plan.placeholders,
         fallback=fallback,
+        lexicon=plan.lexicon,
+        typos=plan.typos,
+        lexicon_files=tuple(lexicon_files),
         provenance=provenance,
+        production=_production(plan, programme, chapter_files or {}),
+    )
+
+
+def _production(
+    plan: Plan, programme: Programme, chapter_files: Mapping[int, Mapping[str, str]]
+) -> Production:
+    timeline = programme.timeline
+    sounds = []
+    for kind, sound in programme.sounds.items():
+        spans = tuple(
+            (_seconds(timeline, c.start), _seconds(timeline, c.end))
+            for c in timeline.clips
+            if c.kind == kind
+        )
+        gain = round(sound.gain_db, 2) if sound.gain_db is not None else None
+        sounds.append(ManifestSound(kind, sound.file, sound.sha256, gain, spans))
+    marks = {m.chapter: m for m in timeline.chapters}
+    files = tuple(
+        ManifestChapterFile(
+            chapter,
+            chapter + 1,
+            marks[chapter].title,
+            _seconds(timeline, marks[chapter].start),
+            _seconds(timeline, marks[chapter].end),
+            dict(names),
+        )
+        for chapter, names in chapter_files.items()
+    )
+    music = programme.sounds.get("music")
+    return Production(
+        selected_chapters=plan.selected,
+        sounds=tuple(sounds),
+        music_level_lufs=round(music.loudness + music.gain_db, 2)
+        if music is not None and music.gain_db is not None
+        else None,
+        programme_lufs=_finite(programme.measured_lufs)
+        if programme.measured_lufs is not None
+        else None,
+        chapter_files=files,
     )
 
 

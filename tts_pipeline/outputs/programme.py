@@ -3,24 +3,28 @@
 One take at a time, while the takes are still being synthesized: a Production runs in a thread
 of its own and takes utterance after utterance in plan order as soon as its take exists
 (``take_at`` waits for it): trim → place on the timeline (the pause before it is known once its
-cut is) → level and limit (StreamingLeveller) → 16-bit PCM → one ffmpeg process writing every
-format (``containers.encode``). The programme is never held whole; when the last take is
-in, only the chapters (copied into the MP4/MP3 containers) and the overview picture remain. The
-files beside the audio (subtitles, chapters, manifest, page) are written by ``sidecars``.
+cut is, and the user's clips go where they belong) → level and limit (StreamingLeveller) → the
+music bed mixed under it (``audio.mixdown``) → 16-bit PCM → one ffmpeg process writing every
+format (``containers.encode``) and, with ``--split chapters``, the chapter's own ffmpeg process
+(``chapter_files``). The programme is never held whole; when the last take is in, only the
+chapters (copied into the MP4/MP3 containers) and the overview picture remain. The files beside
+the audio (subtitles, chapters, playlists, manifest, page) are written by ``sidecars``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from tts_pipeline.audio.clips import Sound
 from tts_pipeline.audio.envelope import GrowingEnvelope
 from tts_pipeline.audio.loudness.leveller import (
     DEFAULT_TARGET_LUFS,
@@ -29,12 +33,19 @@ from tts_pipeline.audio.loudness.leveller import (
     StreamingLeveller,
 )
 from tts_pipeline.audio.loudness.measurements import MeasurementStore
-from tts_pipeline.audio.loudness.meter import TakeLoudness, measure_take, measurement_fits
-from tts_pipeline.audio.timeline import Timeline, TimelineBuilder, cue_grid
+from tts_pipeline.audio.loudness.meter import (
+    TakeLoudness,
+    db_to_gain,
+    measure_take,
+    measurement_fits,
+)
+from tts_pipeline.audio.mixdown import Mixdown
+from tts_pipeline.audio.timeline import Segment, Timeline, TimelineBuilder, cue_grid
 from tts_pipeline.audio.trim import Cut, cut_take
 from tts_pipeline.engines.base import Boundary, Take
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs import overview
+from tts_pipeline.outputs.chapter_files import ChapterEncoders, ChapterFile
 from tts_pipeline.outputs.containers import encode
 from tts_pipeline.outputs.cover import Cover
 from tts_pipeline.outputs.tags import Tags
@@ -59,12 +70,15 @@ class Programme:
     """The finished programme: its audio files, and what is known of its takes (their audio is
     gone by now)."""
 
-    audio: dict[str, Path]  # format → file
+    audio: dict[str, Path]  # format → file (none when only the chapters' files were wanted)
     timeline: Timeline
     loudness: LoudnessPlan | None
     boundaries: dict[str, tuple[Boundary, ...]]  # utterance id → the engine's boundaries
     sources: tuple[tuple[str, str], ...]  # (engine, voice) of each take
     overview_png: bytes | None = None
+    chapter_files: tuple[ChapterFile, ...] = ()  # --split chapters
+    sounds: dict[str, Sound] = field(default_factory=dict)  # the user's clips and music
+    measured_lufs: float | None = None  # the programme as written, with the user's sounds
 
 
 class _Stopped(Exception):
@@ -88,7 +102,8 @@ class Production:
     ``take_at(i)`` returns take ``i``, waiting until it exists, or None when no more takes will
     come (the production then stops and writes nothing). ``targets`` names the file of each
     format; nothing is written there until every file is complete (``encode`` writes beside
-    them and renames).
+    them and renames). ``sounds``: the user's clips and music bed (``audio.clips``);
+    ``chapter_files``: the files of each chapter (by document index) to write too.
     """
 
     def __init__(
@@ -100,9 +115,15 @@ class Production:
         options: ProgrammeOptions,
         rate: int = PROGRAMME_RATE,
         memo: MeasurementStore | None = None,
+        sounds: Mapping[str, Sound] | None = None,
+        chapter_files: Mapping[int, ChapterFile] | None = None,
     ) -> None:
         self.plan = plan
         self.memo = memo
+        self.sounds = dict(sounds or {})
+        self.chapter_files = dict(chapter_files or {})
+        if not targets and not self.chapter_files:
+            raise ValueError("no output file")
         self.targets = dict(targets)
         self.tags = tags
         self.options = options
@@ -123,7 +144,11 @@ class Production:
     def _reset(self, offset_db: float) -> None:
         options, rate = self.options, self.rate
         self.done = 0
-        self._builder = TimelineBuilder(self.plan, rate, cue_grid(rate))
+        self._mixdown = Mixdown(self.sounds, rate, options.loudness, options.true_peak, offset_db)
+        clips = {kind: len(s.samples) for kind, s in self.sounds.items() if kind != "music"}
+        grid = cue_grid(rate)
+        self._builder = TimelineBuilder(self.plan, rate, grid, clips, self._mixdown.tail)
+        self._chapters: ChapterEncoders | None = None
         self._leveller = (
             StreamingLeveller(rate, options.loudness, options.true_peak, offset_db)
             if options.loudness is not None
@@ -179,6 +204,9 @@ class Production:
             boundaries=self._boundaries,
             sources=tuple(self._sources),
             overview_png=self._picture.result() if self._picture is not None else None,
+            chapter_files=tuple(self.chapter_files.values()),
+            sounds=dict(self.sounds),
+            measured_lufs=self._mixdown.meter.loudness() if self._mixdown.meter else None,
         )
 
     # -- the production thread ----------------------------------------------------------------
@@ -197,15 +225,41 @@ class Production:
             self._ended.set()
 
     def _encode(self) -> None:
-        encode(
-            self._pcm(),
-            self._finish_timeline,
-            self.tags,
-            self.targets,
-            self.options.cover,
-            sample_rate=self.rate,
-            before_keeping=self._unless_cancelled,
-        )
+        with contextlib.ExitStack() as stack:
+            if self.chapter_files:
+                self._chapters = ChapterEncoders(
+                    self.chapter_files,
+                    self.tags,
+                    self.options.cover,
+                    self.rate,
+                    stack,
+                )
+            try:
+                if self.targets:
+                    encode(
+                        self._pcm(),
+                        self._finish_timeline,
+                        self.tags,
+                        self.targets,
+                        self.options.cover,
+                        sample_rate=self.rate,
+                        before_keeping=self._keep,
+                    )
+                else:  # only the chapters' files
+                    for _ in self._pcm():
+                        pass
+                    self._finish_timeline()
+                    self._keep()
+            except BaseException:
+                if self._chapters is not None:
+                    self._chapters.abort()
+                raise
+
+    def _keep(self) -> None:
+        """Everything is encoded: the chapters' last file is finished, then all are kept."""
+        if self._chapters is not None:
+            self._chapters.finish()
+        self._unless_cancelled()
 
     def _unless_cancelled(self) -> None:
         # Ctrl-C while ffmpeg copied the chapters in (it runs apart from the terminal's
@@ -218,18 +272,22 @@ class Production:
         that missed the loudness target stops here and is made again."""
         leveller, target = self._leveller, self.options.loudness
         if leveller is not None and target is not None and leveller.offset_db == 0.0:
-            miss = target - leveller.result()
+            meter = self._mixdown.meter  # the programme as written, with the user's sounds
+            miss = target - (meter.loudness() if meter is not None else leveller.result())
             if math.isfinite(miss) and abs(miss) > LOUDNESS_RETRY_LU:
                 raise _MissedTarget(miss)
         self._timeline = self._builder.finish()
         return self._timeline
 
     def _pcm(self) -> Iterator[bytes]:
-        for chunk in self._chunks():
+        for segment, samples in self._chunks():
             if self._cancel.is_set():
                 raise _Stopped
+            chunk = to_pcm16(samples)
             if self._envelope is not None:
                 self._envelope.feed(chunk)
+            if self._chapters is not None:
+                self._chapters.write(segment.chapter, chunk)
             yield chunk
         if self._envelope is not None:
             # The picture is drawn while ffmpeg finishes encoding.
@@ -244,7 +302,7 @@ class Production:
         png, _ = overview.overview_png(self._envelope.envelope(), spans, timeline.duration)
         return png
 
-    def _chunks(self) -> Iterator[bytes]:
+    def _chunks(self) -> Iterator[tuple[Segment, np.ndarray]]:
         # Fetching, trimming and measuring take i+1 (numpy, mostly outside the GIL) runs in a
         # second thread while take i is levelled and written: two takes in memory at most.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="production-prep") as prep:
@@ -257,20 +315,23 @@ class Production:
                 if prepared is None:
                     raise _Stopped
                 take, samples, cut, measured = prepared
+                peak = 0.0  # the levelled take's true peak (linear), when levelled
                 if self._leveller is not None:
-                    samples, _ = self._leveller.apply(samples, measured)
+                    samples, gain = self._leveller.apply(samples, measured)
+                    ceiling = db_to_gain(self.options.true_peak)
+                    peak = min(measured.peak * db_to_gain(gain), ceiling) if measured else 0.0
                 self._sources.append((take.engine, take.voice))
                 if take.boundaries:
                     self._boundaries[utterance.id] = take.boundaries
                 del take, prepared
-                before = self._builder.place(cut)
-                if before:
-                    yield bytes(2 * before)
-                yield to_pcm16(samples)
+                segments = self._builder.place(cut)
+                span = self._builder.music_span()
+                voice = (cut.lead, cut.length - cut.tail)
+                yield from self._mixdown.write(segments, span, samples, voice, peak)
                 self.done += 1
-        closing = self._builder.closing_silence()
-        if closing:
-            yield bytes(2 * closing)
+        if self.plan.utterances:
+            closing = self._builder.closing()
+            yield from self._mixdown.write(closing, self._builder.music_span())
 
     def _prepare(self, index: int) -> _Prepared | None:
         take = self._take_at(index)

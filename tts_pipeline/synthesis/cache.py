@@ -31,6 +31,9 @@ CACHE_ENV = "TTS_PIPELINE_CACHE_DIR"
 MAGIC = b"TTSTAKE1"
 SUFFIX = ".take"
 MEASUREMENTS_DIR = "loudness"  # beside the take folders: what a take's loudness analysis found
+# Also beside them, the segmenter's word list that proofreading asks (text.word_list), kept by
+# a render: made from jieba's dictionary file, it is not a take, and ``clear`` leaves it.
+WORDS_DIR = "segmenter"
 
 
 def default_cache_dir() -> Path:
@@ -120,11 +123,12 @@ class TakeCache:
         return removed
 
     def sweep(self) -> int:
-        """Remove the temporary files of renders that were killed while they wrote a take or a
-        measurement here (scratch); how many."""
+        """Remove the temporary files of renders that were killed while they wrote a take, a
+        measurement or the word list here (scratch); how many."""
         removed = 0
         if self.root.is_dir():
-            folders = [*self.root.glob("??"), *(self.root / MEASUREMENTS_DIR).glob("??")]
+            measurements = (self.root / MEASUREMENTS_DIR).glob("??")
+            folders = [*self.root.glob("??"), *measurements, self.words_dir]
             for folder in folders:
                 removed += scratch.sweep_parts(folder)
         return removed
@@ -133,6 +137,11 @@ class TakeCache:
     def measurements_dir(self) -> Path:
         """Where the loudness measurements of these takes are kept (removed with them)."""
         return self.root / MEASUREMENTS_DIR
+
+    @property
+    def words_dir(self) -> Path:
+        """Where the segmenter's word list is kept (``text.word_list``)."""
+        return self.root / WORDS_DIR
 
 
 def encode_take(take: Take) -> bytes:

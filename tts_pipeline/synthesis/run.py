@@ -30,7 +30,8 @@ def missing_requests(
         if key in missing:
             continue
         if store.get(key) is None:
-            missing[key] = SynthesisRequest(index=i, text=utterances[i].spoken)
+            u = utterances[i]
+            missing[key] = SynthesisRequest(i, u.spoken, u.pronunciations)
         elif found is not None:
             found(key)
     return missing

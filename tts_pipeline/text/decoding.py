@@ -27,7 +27,13 @@ def decode(data: bytes, name: str = "input") -> str:
         raise InputError(f"{name} is empty")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return _checked(data.decode(encoding, errors="strict"), name)
+            try:
+                return _checked(data.decode(encoding, errors="strict"), name)
+            except UnicodeDecodeError:  # cut short, or the BOM's bytes begin something else
+                label = encoding.removesuffix("-sig").upper()
+                raise InputError(
+                    f"{name} starts with a {label} byte-order mark but is not {label} text"
+                ) from None
     try:
         return _checked(data.decode("utf-8"), name)
     except UnicodeDecodeError as exc:

@@ -1,28 +1,35 @@
 """Document → Plan: paragraphs become utterances with spoken text and the pause after each.
 
-Pure: the same document and settings always give the same plan.
+Each piece of written text is respelled (``respell``: typos, the user's lexicon), then
+normalized, within the limit (``pieces``); the pinyin of the lexicon that occurs in the spoken
+text goes with the utterance. Pure: the same document and settings always give the same plan.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tts_pipeline.engines.base import Speakability
+from tts_pipeline.engines.base import Pronunciation, Speakability
 from tts_pipeline.text.chrome import RemovedLine
 from tts_pipeline.text.document import Document
 from tts_pipeline.text.normalize import DocumentNormalizer, PlaceholderHit
-from tts_pipeline.text.normalize.fills import FillMap, fold_text
+from tts_pipeline.text.pieces import (
+    MAX_UTTERANCE_CHARS,
+    Piece,
+    Respeller,
+    split_long,
+    spoken_pieces,
+)
+from tts_pipeline.text.respell import (
+    PlannedLexiconHit,
+    PlannedTypo,
+    Respelling,
+    pronounce,
+    respell,
+)
 from tts_pipeline.voices import Pauses
-
-# Utterances longer than this (characters) are split at sentence ends. Well under edge-tts's
-# request limit (~4,000 bytes ≈ 1,300 CJK characters) and short enough for steady prosody.
-MAX_UTTERANCE_CHARS = 300
-
-SENTENCE_SPLIT = re.compile(r"(?<=[。！？；!?;…])(?![”’」』》）)\]\"'。！？；!?;…])|(?<=[.](?=\s))")
-CLAUSE_SPLIT = re.compile(r"(?<=[，、,：:])")
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class Utterance:
     chapter: int
     paragraph: int  # index within the chapter; -1 for the document title
     kind: str = "body"  # "title" | "heading" | "body"
+    # The lexicon's readings that occur in ``spoken`` (engines that take pinyin use them).
+    pronunciations: tuple[Pronunciation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,12 @@ class Plan:
     removed: tuple[RemovedLine, ...] = field(default=())  # not read aloud, each with its rule
     placeholders: tuple[PlannedPlaceholder, ...] = field(default=())
     unspeakable: tuple[UnspeakableText, ...] = field(default=())
+    lexicon: tuple[PlannedLexiconHit, ...] = field(default=())  # every lexicon entry used
+    typos: tuple[PlannedTypo, ...] = field(default=())  # every likely typo
     notes: tuple[str, ...] = field(default=())  # what the reader skipped, where the title is from
+    # The chapter numbers (1-based) chosen with --chapters; None: every chapter. The chapters
+    # not chosen are kept (numbering and ids stay the document's) without utterances.
+    selected: tuple[int, ...] | None = None
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -86,7 +100,7 @@ class Plan:
 
     def to_json(self) -> dict[str, Any]:
         """The `plan --json` shape (stable; documented in the README)."""
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "chapters": [
                 {
@@ -112,63 +126,27 @@ class Plan:
                 {"text": x.text, "utterance": x.utterance, "silent": x.silent}
                 for x in self.unspeakable
             ],
+            "lexicon": [h.to_json() for h in self.lexicon],
+            "typos": [t.to_json() for t in self.typos],
         }
-
-
-def split_long(text: str, limit: int = MAX_UTTERANCE_CHARS) -> list[str]:
-    """Split text longer than ``limit`` at sentence ends; a longer sentence at clause marks;
-    a longer clause at the limit. Pieces are packed greedily up to the limit."""
-    if len(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    for sentence in _split_keep(text, SENTENCE_SPLIT):
-        if len(sentence) <= limit:
-            pieces.append(sentence)
-            continue
-        for clause in _split_keep(sentence, CLAUSE_SPLIT):
-            pieces.extend(clause[i : i + limit] for i in range(0, len(clause), limit))
-    return _pack(pieces, limit)
-
-
-def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
-    return [p for p in (s.strip() for s in pattern.split(text)) if p]
-
-
-def _pack(pieces: list[str], limit: int) -> list[str]:
-    packed: list[str] = []
-    for piece in pieces:
-        joiner = " " if packed and _needs_space(packed[-1], piece) else ""
-        if packed and len(packed[-1]) + len(joiner) + len(piece) <= limit:
-            packed[-1] = packed[-1] + joiner + piece
-        else:
-            packed.append(piece)
-    return packed
-
-
-def _needs_space(left: str, right: str) -> bool:
-    return left[-1:].isascii() and right[:1].isascii()
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """Written text and what is said for it."""
-
-    text: str
-    spoken: str
-    placeholders: tuple[PlaceholderHit, ...] = ()
+        if self.selected is not None:
+            data["selected_chapters"] = list(self.selected)
+        return data
 
 
 @dataclass(frozen=True)
 class _Draft:
     id: str
-    piece: _Piece
+    piece: Piece
     chapter: int
     paragraph: int
     kind: str
     ends: str  # "title" | "sentence" | "paragraph" | "chapter" | "end"
 
 
-def _drafts(document: Document, limit: int, normalizer: DocumentNormalizer) -> list[_Draft]:
+def _drafts(
+    document: Document, limit: int, normalizer: DocumentNormalizer, respeller: Respeller
+) -> list[_Draft]:
     items = (
         [("c01-title", 0, -1, "title", document.title, "title")] if document.title_spoken else []
     )
@@ -185,7 +163,11 @@ def _drafts(document: Document, limit: int, normalizer: DocumentNormalizer) -> l
             items.append((f"c{ci + 1:02d}-p{pi + 1:03d}", ci, pi, kind, text, ends))
     drafts: list[_Draft] = []
     for base, ci, pi, kind, text, ends in items:
-        pieces = [p for w in split_long(text, limit) for p in _spoken_pieces(w, normalizer, limit)]
+        pieces = [
+            p
+            for w in split_long(text, limit)
+            for p in spoken_pieces(w, normalizer, respeller, limit)
+        ]
         for si, piece in enumerate(pieces):
             uid = base + (f"-s{si + 1}" if len(pieces) > 1 else "")
             last = si == len(pieces) - 1
@@ -195,112 +177,26 @@ def _drafts(document: Document, limit: int, normalizer: DocumentNormalizer) -> l
     return drafts
 
 
-# ---------------------------------------------------------------------------------------------
-# Spoken text within the limit. Paragraphs are split by their written length before they are
-# normalized; a fill-in or a spelled-out number can still make the spoken text longer. Such a
-# piece is normalized again in smaller pieces where it stands (same fill-ins): its sentences,
-# else its clauses, else its halves, cut where no number, word or fill-in key is cut; and the
-# pieces are packed again up to the limit. Pieces that fit are never touched, so a document
-# whose spoken text fits is planned exactly as before.
-
-# Characters a cut must not separate (numbers, Latin words, links, placeholders), on text folded
-# to ASCII digits and letters.
-_TOKEN_CHAR = re.compile(r"[0-9A-Za-z.,:;%/+\-~×@_#&=*]")
-
-
-def _spoken_pieces(text: str, normalizer: DocumentNormalizer, limit: int) -> list[_Piece]:
-    pieces = _fit(text, normalizer, limit)
-    return pieces if len(pieces) == 1 else _pack_pieces(pieces, limit)
-
-
-def _fit(text: str, normalizer: DocumentNormalizer, limit: int) -> list[_Piece]:
-    mark = normalizer.checkpoint()
-    normalized = normalizer(text)
-    if len(normalized.spoken) <= limit:
-        return [_Piece(text, normalized.spoken, normalized.placeholders)]
-    parts = _finer(text, normalizer.fills)
-    if parts is None:
-        return _forced(text, normalized.spoken, normalized.placeholders, limit)
-    normalizer.rewind(mark)
-    return [piece for part in parts for piece in _fit(part, normalizer, limit)]
-
-
-def _finer(text: str, fills: FillMap | None) -> list[str] | None:
-    """``text`` in smaller pieces: its sentences, else its clauses, else two halves; None when
-    it cannot be cut."""
-    for pattern in (SENTENCE_SPLIT, CLAUSE_SPLIT):
-        parts = _split_keep(text, pattern)
-        if len(parts) > 1:
-            return parts
-    folded = fold_text(text)
-    inside = {
-        i for start, end in (fills.spans(text) if fills else []) for i in range(start + 1, end)
-    }
-    cuts = [
-        i
-        for i in range(1, len(text))
-        if i not in inside
-        and not _TOKEN_CHAR.match(folded[i - 1])
-        and not _TOKEN_CHAR.match(folded[i])
-    ]
-    if not cuts:
-        return None
-    cut = min(cuts, key=lambda i: abs(2 * i - len(text)))
-    parts = [p for p in (text[:cut].strip(), text[cut:].strip()) if p]
-    return parts if parts != [text] else None
-
-
-def _forced(
-    text: str, spoken: str, placeholders: tuple[PlaceholderHit, ...], limit: int
-) -> list[_Piece]:
-    """A text that cannot be cut (one fill-in key, one long run of digits and signs) whose
-    spoken text is too long: the spoken text is cut, the written text at the same proportions
-    (or, too short for that, each piece shows what it says)."""
-    said = split_long(spoken, limit)
-    pieces: list[_Piece] = []
-    done = 0
-    for i, part in enumerate(said):
-        start = round(len(text) * done / len(spoken))
-        done += len(part)
-        end = len(text) if i == len(said) - 1 else round(len(text) * done / len(spoken))
-        written = text[start:end].strip() or part
-        pieces.append(_Piece(written, part, placeholders if i == 0 else ()))
-    return pieces
-
-
-def _pack_pieces(pieces: list[_Piece], limit: int) -> list[_Piece]:
-    """Consecutive pieces joined while both the written and the spoken text fit ``limit``."""
-    packed: list[_Piece] = []
-    for piece in pieces:
-        if packed:
-            last = packed[-1]
-            text_joiner = " " if _needs_space(last.text, piece.text) else ""
-            said_joiner = " " if _needs_space(last.spoken, piece.spoken) else ""
-            text = last.text + text_joiner + piece.text
-            spoken = last.spoken + said_joiner + piece.spoken
-            if len(text) <= limit and len(spoken) <= limit:
-                shift = len(last.text) + len(text_joiner)
-                moved = tuple(
-                    replace(hit, start=hit.start + shift, end=hit.end + shift)
-                    for hit in piece.placeholders
-                )
-                packed[-1] = _Piece(text, spoken, last.placeholders + moved)
-                continue
-        packed.append(piece)
-    return packed
-
-
 def build_plan(
     document: Document,
     pauses: Pauses | None = None,
     fills: Any | None = None,
     limit: int = MAX_UTTERANCE_CHARS,
     speakability: Callable[[str], Speakability] | None = None,
+    respelling: Respelling | None = None,
 ) -> Plan:
     """The plan of ``document``; ``speakability`` (an engine's, for the voice) says what of
-    each utterance's spoken text the voice cannot say."""
+    each utterance's spoken text the voice cannot say; ``respelling`` (the lexicon, the engine,
+    whether to fix typos) what is said instead of what is written."""
     pauses = pauses or Pauses()
-    drafts = _drafts(document, limit, DocumentNormalizer(document.language, fills))
+    respelling = respelling or Respelling()
+    drafts = _drafts(
+        document,
+        limit,
+        DocumentNormalizer(document.language, fills),
+        lambda text: respell(text, respelling, document.language),
+    )
+    pronounced = [pronounce(d.piece.spoken, respelling) for d in drafts]
     gap = {
         "title": pauses.title,
         "sentence": pauses.sentence,
@@ -317,10 +213,20 @@ def build_plan(
             chapter=d.chapter,
             paragraph=d.paragraph,
             kind=d.kind,
+            pronunciations=readings,
         )
-        for d in drafts
+        for d, (readings, _) in zip(drafts, pronounced, strict=True)
     ]
     placeholders = tuple(_planned(hit, d.id) for d in drafts for hit in d.piece.placeholders)
+    lexicon = tuple(
+        PlannedLexiconHit(hit.text, hit.spoken, d.id, hit.kind)
+        for d, (_, read) in zip(drafts, pronounced, strict=True)
+        for hit in (*d.piece.hits, *read)
+    )
+    fixed = respelling.fix_typos
+    typos = tuple(
+        PlannedTypo(t.text, t.suggestion, d.id, fixed) for d in drafts for t in d.piece.typos
+    )
     chapters = tuple(
         PlanChapter(
             title=chapter.title,
@@ -336,6 +242,8 @@ def build_plan(
         removed=document.removed,
         placeholders=placeholders,
         unspeakable=_unspeakable(utterances, speakability) if speakability else (),
+        lexicon=lexicon,
+        typos=typos,
         notes=document.notes,
     )
 

@@ -263,7 +263,7 @@ class LocalZhEngine:
         chunks: list[Chunk] = []
         jobs: list[ChunkJob] = []
         for chunk in split_chunks(request.text):
-            symbols = text_to_phonemes(chunk.text)
+            symbols = text_to_phonemes(chunk.text, request.pronunciations)
             if not symbols:
                 continue
             jobs.append(

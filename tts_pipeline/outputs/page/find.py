@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import webbrowser
 from pathlib import Path
 
 from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.layout import SIDECAR_SUFFIXES, OutputLayout
-from tts_pipeline.user_files import read_user_file
-
-# Far above the manifest of the longest document a render takes (5 MB of text: about 20 MB).
-MAX_MANIFEST_BYTES = 64 << 20
+from tts_pipeline.outputs.manifest_reader import read_manifest_json
 
 
 def file_url(path: Path) -> str:
@@ -38,15 +34,14 @@ def find_page(target: Path) -> Path:
     candidates: list[Path] = []
     manifest = render.manifest
     if manifest.is_file():
-        try:
-            raw = read_user_file(manifest, what="manifest", limit=MAX_MANIFEST_BYTES)
-            data = json.loads(raw.decode("utf-8"))
-        except (PipelineError, UnicodeDecodeError, ValueError):
-            raise PipelineError(f"cannot read the manifest {manifest}") from None
-        listed = data.get("outputs", {}).get("page") if isinstance(data, dict) else None
+        outputs = read_manifest_json(manifest).get("outputs")
+        listed = outputs.get("page") if isinstance(outputs, dict) else None
         if isinstance(listed, str) and listed:
             candidates.append(target.parent / Path(listed).name)
     candidates.append(render.page)
+    chapter = OutputLayout.of_chapter_file(target)  # a chapter's own file (--split chapters)
+    if chapter is not None:
+        candidates.append(chapter.page)
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -16,14 +16,14 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tts_pipeline.atomic import write_text_atomic
 from tts_pipeline.outputs.manifest import Manifest
-from tts_pipeline.outputs.page.model import page_model
+from tts_pipeline.outputs.page.model import PageFlag, page_model
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -90,8 +90,6 @@ def render_page(model: Mapping[str, Any]) -> str:
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], template)
 
 
-def write_page(
-    path: Path, manifest: Manifest, paragraph_of: Mapping[str, Hashable] | None = None
-) -> None:
-    """The page of a render, written atomically."""
-    write_text_atomic(path, render_page(page_model(manifest, paragraph_of)))
+def write_page(path: Path, manifest: Manifest, flags: Mapping[str, PageFlag] | None = None) -> None:
+    """The page of a render, written atomically (``flags``: see page_model)."""
+    write_text_atomic(path, render_page(page_model(manifest, flags)))

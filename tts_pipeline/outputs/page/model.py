@@ -5,7 +5,8 @@ overview picture are."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,19 @@ AUDIO_TYPES = {
 def url_of(file_name: str) -> str:
     """A file name as a relative URL (``#``, ``?``, ``%``, spaces and the rest percent-encoded)."""
     return quote(file_name, safe="")
+
+
+def chapter_parts(manifest: Manifest) -> list[dict[str, Any]]:
+    """With only the chapters' files written (``--split chapters``): the page plays them one
+    after another as one programme; each part is a file and the stretch of the programme it
+    holds. (With the whole programme there are no parts: it plays the programme's file.)"""
+    parts: list[dict[str, Any]] = []
+    for file in manifest.production.chapter_files:
+        audio = audio_output(file.files)
+        if audio is not None:
+            src = {"src": url_of(audio[0]), "type": audio[1], "name": audio[0]}
+            parts.append({**src, "start": file.start, "end": file.end})
+    return parts
 
 
 def audio_output(outputs: Mapping[str, str]) -> tuple[str, str] | None:
@@ -142,14 +156,30 @@ def _mark_run_in_headings(blocks: list[dict[str, Any]], chapters: list[dict[str,
             remaining -= len(piece["text"])
 
 
-def page_model(
-    manifest: Manifest, paragraph_of: Mapping[str, Hashable] | None = None
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PageFlag:
+    """An utterance proof-listening flagged (``tts-pipeline check --page``): its sentences are
+    marked "listen to this", with what the recogniser heard there."""
+
+    cer: float  # character error rate
+    heard: str  # the recogniser's transcript
+    differences: tuple[tuple[str, str], ...]  # (expected, heard), the first few
+
+
+def _flag_data(flag: PageFlag) -> dict[str, Any]:
+    return {
+        "cer": flag.cer,
+        "heard": flag.heard,
+        "differences": [list(pair) for pair in flag.differences],
+    }
+
+
+def page_model(manifest: Manifest, flags: Mapping[str, PageFlag] | None = None) -> dict[str, Any]:
     """Everything the page script needs (its JSON data), from the render's manifest.
 
-    ``paragraph_of`` maps utterance ids to a paragraph key (utterances with the same key next to
-    each other are one paragraph of the written text); without it each utterance is one. The
-    overview picture is shown when the manifest lists one.
+    The pieces of a split paragraph (the same chapter and paragraph) are one block, as written.
+    The overview picture is shown when the manifest lists one; ``flags`` (utterance id → flag)
+    marks the sentences of the utterances proof-listening flagged.
     """
     cues_by_utterance: dict[str, list[ManifestCue]] = {}
     for cue in manifest.cues:
@@ -160,7 +190,11 @@ def page_model(
 
     cues: list[dict[str, float]] = []
     blocks: list[dict[str, Any]] = []
-    previous_key: Hashable | None = None
+    # Blocks name their chapter by its place in the page's list (the manifest's chapters are
+    # the document's, numbered as in it: with --chapters some are left out).
+    position = {c.index: n for n, c in enumerate(manifest.chapters)}
+    flagged: list[dict[str, Any]] = []
+    previous_key: tuple[int, int] | None = None
     for u in manifest.utterances:
         text = u.text
         spans: list[tuple[int, int, int]] = []
@@ -176,18 +210,22 @@ def page_model(
             spans.append((0, len(text), len(cues)))
             cues.append({"start": u.voice_start, "end": max(u.voice_end, u.voice_start)})
         pieces = _pieces(text, spans, _placeholder_marks(text, placeholders.get(u.id, [])))
-        key = paragraph_of.get(u.id) if paragraph_of is not None else None
-        same = key is not None and key == previous_key
-        if same and blocks and blocks[-1]["chapter"] == u.chapter:
+        flag = flags.get(u.id) if flags else None
+        if flag is not None:
+            flagged.append({"utterance": u.id, **_flag_data(flag)})
+            for piece in pieces:
+                if piece["cue"] is not None:
+                    piece["flag"] = len(flagged) - 1
+        key = (u.chapter, u.paragraph)
+        chapter = position.get(u.chapter, u.chapter)
+        if key == previous_key and blocks:
             block = blocks[-1]
             last, first = block["pieces"][-1]["text"], text
             if last and first and not (_wide(last[-1]) or _wide(first[0])):
                 block["pieces"].append({"text": " ", "cue": None})
             block["pieces"].extend(pieces)
         else:
-            blocks.append(
-                {"chapter": u.chapter, "kind": u.kind, "start": u.start, "pieces": pieces}
-            )
+            blocks.append({"chapter": chapter, "kind": u.kind, "start": u.start, "pieces": pieces})
         previous_key = key
 
     chapters = [{"title": c.title, "start": c.start, "end": c.end} for c in manifest.chapters]
@@ -198,11 +236,13 @@ def page_model(
         "language": manifest.language,
         "duration": manifest.duration,
         "audio": {"src": url_of(audio[0]), "type": audio[1], "name": audio[0]} if audio else None,
+        "parts": [] if audio else chapter_parts(manifest),
         "chapters": chapters,
         "cues": cues,
         "blocks": blocks,
         "removed": [{"text": line.text, "rule": line.rule} for line in manifest.removed],
         "placeholders": len(manifest.placeholders),
+        "flags": flagged,
         "overview": None,
     }
     overview_name = manifest.outputs.get("overview")

@@ -36,7 +36,7 @@ from tts_pipeline.user_files import read_user_file
 # A fill-in stands for one placeholder: a name, a number, a date, a place. The longest real ones
 # (an organization's full name, an address) run to 20-40 characters. 100 leaves room for them
 # and keeps a value, even as the normalizer spells it out (at most about three times as long:
-# ≠ → 不等于), within one utterance (segment.MAX_UTTERANCE_CHARS = 300), so the plan cuts
+# ≠ → 不等于), within one utterance (pieces.MAX_UTTERANCE_CHARS = 300), so the plan cuts
 # between values, never through one. A fills file is a few hundred bytes.
 MAX_FILL_CHARS = 100
 MAX_FILLS_FILE_BYTES = 1 << 20

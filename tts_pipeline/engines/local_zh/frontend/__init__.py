@@ -6,7 +6,8 @@ Baker symbols (``sil … sil eos``). All functions are pure and never raise on o
 
 Public API:
 
-* ``text_to_phonemes(text) -> list[str]`` Baker symbols for one chunk of text.
+* ``text_to_phonemes(text, pronunciations=()) -> list[str]`` Baker symbols for one chunk of
+  text (the lexicon's pronunciations read as given).
 * ``pinyin_of(text, sandhi=True) -> list[str]`` toned pinyin of every spoken syllable.
 * ``syllables_of(text, sandhi=True) -> list[Syllable]`` the same with the characters read.
 * ``split_chunks(text, max_units) -> list[Chunk]`` cut long text for the acoustic model.
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from importlib import metadata
 
+from tts_pipeline.engines.base import Pronunciation
 from tts_pipeline.engines.local_zh.frontend.chunks import MAX_CHUNK_UNITS, Chunk, split_chunks
 from tts_pipeline.engines.local_zh.frontend.g2p import Syllable, Word, data_path, has_reading
 from tts_pipeline.engines.local_zh.frontend.prosody import Phrase, analyze, phrases_to_symbols
@@ -45,15 +48,16 @@ __all__ = [
 ]
 
 # Bump when the code changes how text is read; data-file and library changes are hashed in.
-FRONTEND_CODE_VERSION = "1"
+FRONTEND_CODE_VERSION = "3"
 
 
-def text_to_phonemes(text: str) -> list[str]:
+def text_to_phonemes(text: str, pronunciations: Sequence[Pronunciation] = ()) -> list[str]:
     """Baker symbols for ``text`` (one sentence or clause is best): ``sil … sil eos``.
+    ``pronunciations`` (the user's lexicon) read their words as given, before anything else.
 
     Returns an empty list when nothing in ``text`` is spoken (punctuation, emoji, empty).
     """
-    return phrases_to_symbols(analyze(text))
+    return phrases_to_symbols(analyze(text, pronunciations=pronunciations))
 
 
 @cache

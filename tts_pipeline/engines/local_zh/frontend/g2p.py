@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from tts_pipeline.engines.base import Pronunciation
+from tts_pipeline.engines.local_zh.frontend.occurrences import find_occurrences
 from tts_pipeline.engines.local_zh.frontend.symbols import split_tone, to_baker
 
 # Longest dictionary phrase we try to match inside a jieba word (longer ones are idioms that
@@ -220,13 +222,30 @@ def _piece(text: str, overrides: Overrides) -> tuple[float, tuple[Syllable, ...]
     return 1.0, tuple(Syllable(c, r) for c, r in zip(text, readings, strict=True))
 
 
-def han_words(text: str, overrides: Overrides | None = None) -> list[Word]:
+def han_words(
+    text: str, overrides: Overrides | None = None, pronunciations: Sequence[Pronunciation] = ()
+) -> list[Word]:
     """A run of Han characters → words with their (lexical, pre-sandhi) readings.
 
-    Override patterns spanning several jieba words apply only where they start and end on
-    jieba word boundaries: "我得" matches 我/得/走 (děi) but not 我/得到.
+    The user's ``pronunciations`` (their lexicon) come first: each occurrence is a word read as
+    given, and the text between them is read as usual. Override patterns spanning several jieba
+    words apply only where they start and end on jieba word boundaries: "我得" matches 我/得/走
+    (děi) but not 我/得到.
     """
     table = overrides if overrides is not None else default_overrides()
+    if pronunciations:
+        read: list[Word] = []
+        cursor = 0
+        for found in find_occurrences(text, pronunciations, segment):
+            read += han_words(text[cursor : found.start], table)
+            reading = found.item
+            read.append(
+                Word(
+                    reading.text, parse_readings(reading.text, " ".join(reading.pinyin), "lexicon")
+                )
+            )
+            cursor = found.end
+        return read + han_words(text[cursor:], table)
     pieces = segment(text)
     words: list[Word] = []
     i = 0

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from tts_pipeline.engines.base import Pronunciation
 from tts_pipeline.engines.local_zh.frontend.g2p import (
     Overrides,
     Syllable,
@@ -62,8 +63,14 @@ def latin_word(text: str) -> Word:
     return Word(text, syllables)
 
 
-def analyze(text: str, *, sandhi: bool = True, overrides: Overrides | None = None) -> list[Phrase]:
-    """Split text into phrases of words with their readings."""
+def analyze(
+    text: str,
+    *,
+    sandhi: bool = True,
+    overrides: Overrides | None = None,
+    pronunciations: Sequence[Pronunciation] = (),
+) -> list[Phrase]:
+    """Split text into phrases of words with their readings (``pronunciations`` first)."""
     table = overrides if overrides is not None else default_overrides()
     phrases: list[Phrase] = []
     words: list[Word] = []
@@ -87,7 +94,7 @@ def analyze(text: str, *, sandhi: bool = True, overrides: Overrides | None = Non
                 close()
             continue
         if token.kind is Kind.HAN:
-            words.extend(han_words(token.text, table))
+            words.extend(han_words(token.text, table, pronunciations))
         else:
             words.append(latin_word(token.text))
     if words:

@@ -4,7 +4,8 @@
   (第一, 十一, 一九九八, 统一 at a word end) and is neutral between a repeated verb (看一看).
 * 不 (bù): bú before a 4th tone; neutral between a repeated word (是不是).
 * 3rd tone: a 3rd tone before another 3rd becomes 2nd. Inside a word runs are resolved from the
-  right (小老虎 3-2-3) unless the word splits 2+1 (展览馆 2-2-3); across a word boundary only
+  right (小老虎 3-2-3) unless the word splits 2+1 (展览馆 2-2-3) or 2+2 (管理体系: each half, then
+  where they meet, 2-2-3-4); across a word boundary only
   when one side is a single syllable, i.e. when the two form one prosodic word (很好, 我想).
 
 The tones of 一/不 are decided from the dictionary tones of their neighbours, before those
@@ -105,11 +106,21 @@ def _third_tone_in_words(
         if len(word_slots) == 3 and tones == [3, 3, 3] and is_word(text[:2]):
             _lower(word_slots[0])  # 2+1 word (展览|馆): both of the first pair change
             _lower(word_slots[1])
+        elif len(word_slots) == 4 and is_word(text[:2]) and is_word(text[2:]):
+            # 2+2 word (管理|体系): each half first, then where they meet (guán lí tǐ xì)
+            _right_to_left(word_slots[:2])
+            _right_to_left(word_slots[2:])
+            _right_to_left(word_slots[1:3])
         else:
-            for k in range(len(word_slots) - 2, -1, -1):
-                if word_slots[k].tone == 3 and word_slots[k + 1].tone == 3:
-                    _lower(word_slots[k])
+            _right_to_left(word_slots)
         start = end
+
+
+def _right_to_left(slots: Sequence[_Slot]) -> None:
+    """A run of 3rd tones, resolved from the right (小老虎 3-2-3)."""
+    for k in range(len(slots) - 2, -1, -1):
+        if slots[k].tone == 3 and slots[k + 1].tone == 3:
+            _lower(slots[k])
 
 
 def _third_tone_across_words(slots: list[_Slot]) -> None:

@@ -6,6 +6,11 @@
   const audio = $("player");
   const cues = data.cues;
   const chapters = data.chapters;
+  // Only the chapters' files were written (--split chapters): they play one after another as
+  // one programme; ``part`` is the one in the player, and every time on the page is the
+  // programme's (a part's time plus where it starts).
+  const parts = data.parts || [];
+  let part = 0;
   const cueEls = new Array(cues.length);
   const chapterEls = [];
   const chapterTargets = [];
@@ -38,6 +43,9 @@
     source.src = data.audio.src;
     source.type = data.audio.type;
     audio.append(source);
+  } else if (parts.length) {
+    audio.src = parts[0].src;
+    audio.dataset.part = "0";
   } else {
     audio.hidden = true;
   }
@@ -70,6 +78,15 @@
     legend.append(sample, " " + data.placeholders +
       (data.placeholders === 1 ? " placeholder" : " placeholders") +
       " not read as written: hover to see what the narrator said");
+    legend.hidden = false;
+  }
+  if (data.flags.length) {
+    const legend = $("legend");
+    const line = el("div", "flags-legend");
+    line.append(el("span", "flag-sample", "\u2691"), " " + data.flags.length +
+      (data.flags.length === 1 ? " passage" : " passages") +
+      " the speech recogniser heard badly: listen to them (hover for what it heard)");
+    legend.append(line);
     legend.hidden = false;
   }
 
@@ -147,6 +164,12 @@
         node.append(part);
       }
     }
+    if (piece.cue !== null && piece.flag !== undefined) {
+      const flag = data.flags[piece.flag];
+      node.classList.add("flagged");
+      node.title = "Listen to this (character error rate " + flag.cer.toFixed(2) +
+        "). The recogniser heard: " + flag.heard;
+    }
     if (piece.cue !== null) {
       node.dataset.cue = String(piece.cue);
       cueEls[piece.cue] = node;
@@ -179,12 +202,13 @@
 
   function placeHead() {
     if (!ov || $("overview").hidden) return;
-    const fraction = duration() > 0 ? Math.min(audio.currentTime / duration(), 1) : 0;
+    const fraction = duration() > 0 ? Math.min(now() / duration(), 1) : 0;
     const x = ov.left + fraction * (ov.right - ov.left);
     $("playhead").style.left = (100 * x / ov.width) + "%";
   }
 
   function duration() {
+    if (parts.length) return data.duration;
     return Number.isFinite(audio.duration) && audio.duration > 0 ? audio.duration : data.duration;
   }
 
@@ -243,15 +267,47 @@
   }
 
   function seek(t) {
-    if (loadingWhole) pending = t;
-    audio.currentTime = t;
+    if (parts.length && partAt(t) !== part) {
+      switchPart(partAt(t), t, !audio.paused);
+    } else {
+      if (loadingWhole) pending = t;
+      audio.currentTime = t - (parts.length ? parts[part].start : 0);
+    }
     update("user");
   }
 
   // The time shown: where the reader asked to be while the audio cannot get there yet.
   function now() {
-    return pending !== null ? pending : audio.currentTime;
+    if (pending !== null) return pending;
+    return audio.currentTime + (parts.length ? parts[part].start : 0);
   }
+
+  function partAt(t) {
+    let found = 0;
+    for (let i = 0; i < parts.length; i++) if (parts[i].start <= t + 1e-3) found = i;
+    return found;
+  }
+
+  // Put part ``p`` in the player at programme time ``t`` (playing on if ``play``).
+  function switchPart(p, t, play) {
+    part = p;
+    pending = t;
+    audio.addEventListener("loadedmetadata", () => {
+      audio.currentTime = Math.max(0, t - parts[p].start);
+      pending = null;
+      if (play) {
+        const playing = audio.play();
+        if (playing) playing.catch(() => {});
+      }
+      update("quiet");
+    }, { once: true });
+    audio.src = parts[p].src;
+    audio.dataset.part = String(p);
+  }
+
+  audio.addEventListener("ended", () => {
+    if (parts.length && part + 1 < parts.length) switchPart(part + 1, parts[part + 1].start, true);
+  });
 
   // A server that ignores range requests (python -m http.server) makes the audio unseekable.
   // Then the page loads the whole file once and plays it from memory, where every time is
