@@ -18,16 +18,22 @@ Errors a user can cause (a missing file, a bad setting, an unreachable service) 
 ``PipelineError`` with a one-line message.
 """
 
-from importlib import metadata
+from __future__ import annotations
+
+import sys
+from importlib import import_module, metadata
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 __version__ = metadata.version("tts-pipeline")
 
-# The API's home modules; importing them here makes ``tts_pipeline.render`` the function (the
-# module stays importable as ``tts_pipeline.render`` for ``from tts_pipeline.render import …``).
-from tts_pipeline.errors import PipelineError  # noqa: E402
-from tts_pipeline.render import RenderResult, RenderSettings, plan, render  # noqa: E402
-from tts_pipeline.text.segment import Plan  # noqa: E402
-from tts_pipeline.voices import VoiceProfile  # noqa: E402
+if TYPE_CHECKING:
+    from tts_pipeline.errors import PipelineError
+    from tts_pipeline.prepare import plan
+    from tts_pipeline.render import render
+    from tts_pipeline.settings import RenderResult, RenderSettings
+    from tts_pipeline.text.segment import Plan
+    from tts_pipeline.voices import VoiceProfile
 
 __all__ = [
     "PipelineError",
@@ -39,3 +45,39 @@ __all__ = [
     "plan",
     "render",
 ]
+
+# Where each name of the API lives. Each is imported when it is first asked for, not with the
+# package: every command's start, its --help and each synthesis worker process import the
+# package and need none of them (the render stack takes over a second to import).
+_HOMES = {
+    "PipelineError": "tts_pipeline.errors",
+    "Plan": "tts_pipeline.text.segment",
+    "RenderResult": "tts_pipeline.settings",
+    "RenderSettings": "tts_pipeline.settings",
+    "VoiceProfile": "tts_pipeline.voices",
+    "plan": "tts_pipeline.prepare",
+    "render": "tts_pipeline.render",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(ModuleType):
+    """The package, whose ``render`` stays the API's function: the import system sets each
+    submodule as an attribute of its package when it loads it, and the module
+    ``tts_pipeline.render`` would otherwise take the function's name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "render" and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
