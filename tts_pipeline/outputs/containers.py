@@ -25,7 +25,8 @@ from mutagen.oggopus import OggOpus
 from tts_pipeline import scratch
 from tts_pipeline.atomic import atomic_path
 from tts_pipeline.audio.timeline import Timeline
-from tts_pipeline.errors import PipelineError, SettingsError
+from tts_pipeline.choices import parse_choices
+from tts_pipeline.errors import PipelineError
 from tts_pipeline.ffmpeg import ffmpeg_exe, run_ffmpeg
 from tts_pipeline.outputs.cover import Cover, picture_block
 from tts_pipeline.outputs.tags import (
@@ -83,19 +84,13 @@ MP4_COVER_FORMATS = {"image/jpeg": MP4Cover.FORMAT_JPEG, "image/png": MP4Cover.F
 
 def parse_formats(names: Iterable[str] | None) -> tuple[str, ...]:
     """``--format`` values (repeatable, or comma-separated) → known format names, in order."""
-    chosen: list[str] = []
-    for name in names or DEFAULT_FORMATS:
-        for part in name.split(","):
-            key = part.strip().lower().lstrip(".")
-            if not key:
-                continue
-            if key not in FORMATS:
-                raise SettingsError(
-                    f"unknown format {part.strip()!r}; known formats: {', '.join(FORMATS)}"
-                )
-            if key not in chosen:
-                chosen.append(key)
-    return tuple(chosen) or DEFAULT_FORMATS
+    chosen = parse_choices(
+        names or DEFAULT_FORMATS,
+        FORMATS,
+        lambda name: f"unknown format {name!r}; known formats: {', '.join(FORMATS)}",
+        strip=".",
+    )
+    return chosen or DEFAULT_FORMATS
 
 
 # ---------------------------------------------------------------------------------------------

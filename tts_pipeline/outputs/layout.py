@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tts_pipeline import scratch
-from tts_pipeline.errors import PipelineError, SettingsError
+from tts_pipeline.choices import parse_choices
+from tts_pipeline.errors import PipelineError
 from tts_pipeline.outputs.containers import FORMATS
 from tts_pipeline.user_files import STDIN_NAME, is_stdin
 
@@ -158,19 +159,12 @@ def safe_title(title: str, max_bytes: int = NAME_MAX_BYTES) -> str:
 
 def parse_splits(values: Iterable[str] | None) -> tuple[str, ...]:
     """``--split`` values (repeatable or comma-separated): whole, chapters; default whole."""
-    chosen: list[str] = []
-    for value in values or ():
-        for part in value.split(","):
-            key = part.strip().lower()
-            if not key:
-                continue
-            if key not in SPLITS:
-                raise SettingsError(
-                    f"--split must be whole or chapters (got {part.strip()!r}); give both for both"
-                )
-            if key not in chosen:
-                chosen.append(key)
-    return tuple(chosen) or ("whole",)
+    chosen = parse_choices(
+        values or (),
+        SPLITS,
+        lambda name: f"--split must be whole or chapters (got {name!r}); give both for both",
+    )
+    return chosen or ("whole",)
 
 
 def batch_report(folder: Path) -> Path:
