@@ -9,7 +9,8 @@ fresh take cache that its documents share:
 and prints spoken characters per second for each, the ratios against the issue's targets, the
 peak memory of the batch against a single render's, the CPU model and the load. Memory is the
 whole process tree's (the command, its synthesis workers, ffmpeg; Ray's processes too): the
-largest sum of their resident memory, sampled every 50 ms; beside it the kernel's own peak of the
+largest sum of their resident memory, sampled every 50 ms (a child between fork and exec counts
+nothing: its pages are its parent's); beside it the kernel's own peak of the
 largest single process of the tree (wait4's ru_maxrss). The decoded audio of every document is
 compared across the three ways.
 
@@ -87,7 +88,7 @@ class TreeMemory:
 
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            total = sum(_rss_kb(pid) for pid in _tree(self.pid))
+            total = sum(_own_rss_kb(pid) for pid in _tree(self.pid))
             self.peak_mb = max(self.peak_mb, total / 1024)
 
 
@@ -104,12 +105,22 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _rss_kb(pid: int) -> int:
+def _own_rss_kb(pid: int) -> int:
+    """A process's resident memory, or 0 for a child between fork and exec: it still runs its
+    parent's program in its parent's pages (vfork shares them, fork copies them only when they
+    are written), so counting them would count the parent twice. Such a child has its parent's
+    command line; one that execs between the reads below changes its command line."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        before = Path(f"/proc/{pid}/cmdline").read_bytes()
+        status = Path(f"/proc/{pid}/status").read_text()
+        after = Path(f"/proc/{pid}/cmdline").read_bytes()
+        parent = next(ln for ln in status.splitlines() if ln.startswith("PPid:")).split()[1]
+        if before != after or after == Path(f"/proc/{parent}/cmdline").read_bytes():
+            return 0
+        for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
-    except (OSError, ValueError):
+    except (OSError, ValueError, StopIteration):
         pass
     return 0
 

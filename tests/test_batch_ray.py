@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,9 @@ from tts_pipeline.outputs.batch_report import BatchReport, Outcome
 from tts_pipeline.render import RenderSettings
 
 DOCUMENTS = {"a.txt": SPEECHES["2024/speech.txt"], "b.txt": LONG}
-ACTOR_AT_WORK = b"ray::TakeSynthesizer.synthesize"  # the title Ray gives an actor's process
+# The titles Ray gives an actor's process while it works
+SYNTHESIZER_AT_WORK = b"ray::TakeSynthesizer.synthesize"
+PRODUCER_AT_WORK = b"ray::DocumentProducer.produce"
 
 
 @pytest.fixture(scope="module")
@@ -106,21 +109,31 @@ def test_ray_renders_what_the_local_executor_renders(
     assert [d.outcome for d in again.documents] == [Outcome.SKIPPED] * 2
 
 
-def actors_at_work() -> list[int]:
-    """The processes of actors that are synthesizing now (by the title Ray gives them)."""
-    found = []
+def actors_at_work(title: bytes, encoding: bool) -> list[int]:
+    """The processes of actors at work now, by the title Ray gives them; ``encoding``: only
+    those that have an encoder (a child process) running."""
+    titles, parents = {}, set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "cmdline").read_bytes().startswith(ACTOR_AT_WORK):
-                    found.append(int(entry.name))
-            except OSError:
+                titles[int(entry.name)] = (entry / "cmdline").read_bytes()
+                parents.add(int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]))
+            except (OSError, ValueError, IndexError):
                 continue
-    return found
+    return [
+        pid
+        for pid, cmdline in titles.items()
+        if cmdline.startswith(title) and (not encoding or pid in parents)
+    ]
 
 
-def test_an_actor_killed_while_it_synthesizes_is_survived(
-    cluster: Any, documents: Path, local_files: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("title", "encoding"),
+    [(SYNTHESIZER_AT_WORK, False), (PRODUCER_AT_WORK, True)],
+    ids=["synthesizer", "producer while it encodes"],
+)
+def test_an_actor_killed_at_work_is_survived(
+    cluster: Any, documents: Path, local_files: Path, tmp_path: Path, title: bytes, encoding: bool
 ) -> None:
     settings = RenderSettings(output_dir=tmp_path / "out")
     reports: list[BatchReport] = []
@@ -137,14 +150,14 @@ def test_an_actor_killed_while_it_synthesizes_is_survived(
     victim = None
     deadline = time.monotonic() + 300
     while victim is None and runner.is_alive() and time.monotonic() < deadline:
-        working = actors_at_work()
+        working = actors_at_work(title, encoding)
         if working:
             victim = working[0]
             os.kill(victim, signal.SIGKILL)
         else:
             time.sleep(0.02)
     runner.join(900)
-    assert victim is not None, "no actor was seen synthesizing"
+    assert victim is not None, f"no {title.decode()} was seen"
     assert not errors, errors
     assert [d.outcome for d in reports[0].documents] == [Outcome.DONE] * 2
     assert (
@@ -152,3 +165,10 @@ def test_an_actor_killed_while_it_synthesizes_is_survived(
         or b"ray::" not in Path(f"/proc/{victim}/cmdline").read_bytes()
     )
     same_files(tmp_path / "out", local_files)
+    # And nothing else: no part of a file the killed actor was writing, no scratch folder of it
+    assert _names(tmp_path / "out") == _names(local_files)
+    assert not list(Path(tempfile.gettempdir()).glob(f"tts-pipeline-{victim}-*"))
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))

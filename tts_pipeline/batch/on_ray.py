@@ -4,12 +4,13 @@ The driver (this process) reads and plans each document, looks its takes up in t
 and hands the missing ones, in document order, to a pool of ``TakeSynthesizer`` actors (one per
 CPU of the cluster, or ``--jobs``; each builds its engine once): at most two takes wait at each
 actor, so a free actor always gets the next one. Takes come back to the driver, which stores
-them in its take cache; once every take of a document is handed out, a ``produce_document`` task
-levels, encodes and writes its files where ``-o`` points (a folder every node sees, in a real
-cluster), fetching each take from Ray's object store as it gets there, while the actors go on
-with the next document. A task lost with its worker (the process killed, the node gone) is run
-again by Ray (actors restart and build their engine again); the engines are deterministic, so
-the files are the same.
+them in its take cache; once every take of a document is handed out, a ``DocumentProducer``
+actor (one per node, kept for the whole batch) levels, encodes and writes its files where ``-o``
+points (a folder every node sees, in a real cluster), fetching each take from Ray's object store
+as it gets there, while the synthesizers go on with the next document. A call lost with its
+actor (the process killed, the node gone) is made again by Ray once the actor is started again
+(a synthesizer builds its engine again); the engines are deterministic, so the files are the
+same.
 
 Without an address a local Ray is started for the run (as many CPUs as ``--jobs`` or the
 machine's cores, listening on the loopback address only) and shut down at the end; its dashboard
@@ -30,7 +31,7 @@ from typing import Any
 from tts_pipeline import scratch
 from tts_pipeline.batch.pending import PendingDocument, failure
 from tts_pipeline.batch.progress import BatchProgress
-from tts_pipeline.batch.ray_work import Produced, TakeSynthesizer, produce_document
+from tts_pipeline.batch.ray_work import DocumentProducer, Produced, TakeSynthesizer
 from tts_pipeline.engines.base import Engine, SynthesisRequest
 from tts_pipeline.engines.workers import available_cores
 from tts_pipeline.errors import EngineUnavailable, SettingsError
@@ -47,7 +48,8 @@ from tts_pipeline.text.unspeakable import unspeakable_warnings
 
 QUEUED_PER_ACTOR = 2  # takes waiting at each actor: it never idles while the driver stores one
 ACTOR_RESTARTS = 4  # an actor whose process died is started again this often …
-TASK_RETRIES = 4  # … and the takes it had are asked for again (from the new one)
+TASK_RETRIES = 4  # … and the takes (or documents) it had are asked for again (from the new one)
+PRODUCTIONS_PER_PRODUCER = 4  # documents a producer levels and encodes at once (threads)
 # What Ray reads from the environment when it is imported: no usage statistics sent anywhere;
 # and no `uv run` hook (Ray would start its workers through `uv run` in a fresh environment).
 RAY_ENVIRONMENT = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
@@ -153,9 +155,19 @@ class _Driver:
         actor = ray.remote(num_cpus=1, max_restarts=ACTOR_RESTARTS, max_task_retries=TASK_RETRIES)
         self.actors = [actor(TakeSynthesizer).remote(settings.voice, 1) for _ in range(count)]
         self.load = [0] * count  # takes waiting at each actor
-        self.produce = ray.remote(num_cpus=0, max_retries=TASK_RETRIES)(produce_document)
+        producer = ray.remote(
+            num_cpus=0,
+            max_restarts=ACTOR_RESTARTS,
+            max_task_retries=TASK_RETRIES,
+            max_concurrency=PRODUCTIONS_PER_PRODUCER,
+        )(DocumentProducer)
+        nodes = max(1, sum(1 for node in ray.nodes() if node.get("Alive")))
+        self.producers = [
+            producer.options(scheduling_strategy="SPREAD").remote() for _ in range(nodes)
+        ]
+        self.productions = [0] * nodes  # documents each producer has in hand
         self.synthesizing: dict[Any, tuple[_Document, str, int]] = {}  # ref → (doc, key, actor)
-        self.producing: dict[Any, _Document] = {}
+        self.producing: dict[Any, tuple[_Document, int]] = {}  # ref → (doc, producer)
         self.current: _Document | None = None
 
     def run(self) -> Iterator[DocumentOutcome]:
@@ -244,12 +256,16 @@ class _Driver:
     def _start_production(self, document: _Document) -> None:
         document.rows.stage("Levelling and encoding on Ray")
         takes = [document.takes[key] for key in document.keys]
-        # The references go inside a list, so the task starts at once and fetches each take
+        # The references go inside a list, so the call starts at once and fetches each take
         # as its production reaches it, instead of waiting for all of them.
-        self.producing[self.produce.remote(document.prepared, takes)] = document
+        producer = self.productions.index(min(self.productions))
+        self.productions[producer] += 1
+        ref = self.producers[producer].produce.remote(document.prepared, takes)
+        self.producing[ref] = (document, producer)
 
     def _produced(self, ref: Any) -> Iterator[DocumentOutcome]:
-        document = self.producing.pop(ref)
+        document, producer = self.producing.pop(ref)
+        self.productions[producer] -= 1
         if document.failed is not None:  # reported when its take failed
             return
         source = document.pending.source

@@ -11,6 +11,7 @@ from tts_pipeline.cli import check_command, commands, render_command
 from tts_pipeline.cli.console import Terminated, out
 from tts_pipeline.cli.lexicon_command import lexicon
 from tts_pipeline.cli.voice_commands import voices_app
+from tts_pipeline.heap import give_back_large_blocks
 
 app = typer.Typer(
     name="tts-pipeline",
@@ -71,6 +72,7 @@ app.add_typer(cache_app, name="cache")
 
 
 def main() -> None:
+    give_back_large_blocks()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
