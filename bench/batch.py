@@ -14,10 +14,14 @@ nothing: its pages are its parent's); beside it the kernel's own peak of the
 largest single process of the tree (wait4's ru_maxrss). The decoded audio of every document is
 compared across the three ways.
 
-    uv run python bench/batch.py [--wait-quiet SECONDS] [--no-ray] [--quick]
+    uv run python bench/batch.py [--wait-quiet SECONDS] [--no-ray] [--quick] [--pairs N]
 
-≈ 30 minutes on 2 cores; --quick (the nineteen written speeches at 300 characters each, the
-reference as it is: about 8,000 characters) ≈ 8 minutes.
+The local batch and Ray run in turn, ``--pairs`` times each (default once), and Ray's figure is
+its time against the local batch's just before it, pair by pair, and their median: a machine
+whose speed drifts during the run (shared with other work) moves both of a pair alike.
+
+≈ 15 minutes on 2 cores, and 9 minutes more for each further pair; --quick (the nineteen written
+speeches at 300 characters each, the reference as it is: about 8,700 characters) ≈ 7 minutes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,9 +177,15 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="the written speeches at 300 characters each"
     )
+    parser.add_argument(
+        "--pairs", type=int, default=1, metavar="N",
+        help="local batch and Ray N times each, in turn (the ratio is taken pair by pair)",
+    )  # fmt: skip
     args = parser.parse_args()
     wait_for_quiet(timeout=args.wait_quiet)
     print(f"{cpu_model()}, {os.cpu_count()} cores; load before: {load_average()}", flush=True)
+    locals_: list[Run] = []
+    rays: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="tts-bench-batch-") as scratch:
         root = Path(scratch)
         docs = root / "docs"
@@ -181,9 +193,22 @@ def main() -> None:
         (docs / "00-reference.txt").write_bytes(REFERENCE.read_bytes())
         print(f"{len(documents)} documents in {docs}", flush=True)
 
-        local = run(["render", str(docs), "-o", str(root / "local")], root / "takes-local")
-        chars = characters(root / "local" / "batch.json")
-        show("local batch", local, chars)
+        def batch(way: str, number: int) -> Run:
+            out, takes = root / f"{way}-{number}", root / f"takes-{way}-{number}"
+            executor = ["--executor", "ray"] if way == "ray" else []
+            figures = run(["render", str(docs), "-o", str(out), *executor], takes)
+            shutil.rmtree(takes)  # (the disk of a long run)
+            return figures
+
+        chars = 0
+        for number in range(max(1, args.pairs)):
+            locals_.append(batch("local", number))
+            chars = characters(root / f"local-{number}" / "batch.json")
+            show("local batch", locals_[-1], chars)
+            if not args.no_ray:
+                rays.append(batch("ray", number))
+                assert characters(root / f"ray-{number}" / "batch.json") == chars
+                show("ray", rays[-1], chars)
 
         singles = [
             run(["render", str(path), "-o", str(root / "single")], root / "takes-single")
@@ -197,34 +222,32 @@ def main() -> None:
         )
         show("one at a time", single, chars)
 
-        ray = None
-        if not args.no_ray:
-            ray = run(
-                ["render", str(docs), "-o", str(root / "ray"), "--executor", "ray"],
-                root / "takes-ray",
-            )
-            assert characters(root / "ray" / "batch.json") == chars
-            show("ray", ray, chars)
+        reference = audio_digests(root / "single")
+        ways = [f"local-{n}" for n in range(len(locals_))] + [f"ray-{n}" for n in range(len(rays))]
+        same = all(audio_digests(root / way) == reference for way in ways)
+        print(f"identical audio from every way and run: {'yes' if same else 'NO'}")
 
-        same = audio_digests(root / "local") == audio_digests(root / "single")
-        if ray is not None:
-            same = same and audio_digests(root / "ray") == audio_digests(root / "local")
-        print(f"identical audio from every way: {'yes' if same else 'NO'}")
-
+    local = Run(
+        statistics.median(r.wall_seconds for r in locals_),
+        statistics.median(r.cpu_seconds for r in locals_),
+        max(r.tree_peak_mb for r in locals_),
+        max(r.largest_process_mb for r in locals_),
+    )
     print(f"\n{chars} spoken characters in {len(documents)} documents; {cpu_model()}")
     speedup = single.wall_seconds / local.wall_seconds
     met = speedup >= TARGET_BATCH_SPEEDUP
     print(
-        f"local batch vs one at a time: {speedup:.2f}× the characters per second "
-        f"(target ≥ {TARGET_BATCH_SPEEDUP}×: {'met' if met else 'MISSED'})"
+        f"local batch (median of {len(locals_)}) vs one at a time: {speedup:.2f}× the characters "
+        f"per second (target ≥ {TARGET_BATCH_SPEEDUP}×: {'met' if met else 'MISSED'})"
     )
-    if ray is not None:
-        gap = ray.wall_seconds / local.wall_seconds - 1
+    if rays:
+        gaps = [r.wall_seconds / b.wall_seconds - 1 for r, b in zip(rays, locals_, strict=True)]
+        gap = statistics.median(gaps)
         met = gap <= TARGET_RAY_WITHIN
         print(
-            f"ray vs local batch: {local.wall_seconds / ray.wall_seconds:.2f}× the characters per "
-            f"second, {100 * gap:+.1f} % time (target within {100 * TARGET_RAY_WITHIN:.0f} %: "
-            f"{'met' if met else 'MISSED'})"
+            f"ray vs local batch, pair by pair: {', '.join(f'{100 * g:+.1f} %' for g in gaps)} "
+            f"time; median {100 * gap:+.1f} % ({1 / (1 + gap):.2f}× the characters per second; "
+            f"target within {100 * TARGET_RAY_WITHIN:.0f} %: {'met' if met else 'MISSED'})"
         )
     ratio = local.tree_peak_mb / single.tree_peak_mb
     print(

@@ -27,7 +27,6 @@ class TakeSynthesizer:
     CPU threads: the actor's share of its node."""
 
     def __init__(self, voice: VoiceProfile, threads: int) -> None:
-        give_back_large_blocks()
         self.voice = voice
         self.engine = engine_for(voice, threads=threads)
         self.engine.check(voice)

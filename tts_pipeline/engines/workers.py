@@ -20,8 +20,6 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, TypeVar
 
-from tts_pipeline.heap import give_back_large_blocks
-
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 State = TypeVar("State")
@@ -68,7 +66,6 @@ class _Worker:
 def _serve(conn: Connection, task: WorkerTask[Any, Any, Any]) -> None:
     # Ctrl-C reaches the whole process group; only the parent handles it (and terminates us).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    give_back_large_blocks()
     try:
         state, error = task.setup(*task.setup_args), None
     except Exception as exc:  # noqa: BLE001 - reported as the answer to every job
