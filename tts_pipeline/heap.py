@@ -30,8 +30,8 @@ def give_back_large_blocks() -> bool:
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc (musl has a mallopt that does nothing)
+    except (OSError, AttributeError):  # no C library to ask, or one without mallopt
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
+    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))  # (musl's says 0: not taken)
