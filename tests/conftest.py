@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from tts_pipeline.text.lexicon import USER_LEXICON_ENV
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE = SHARED / "samples" / "speech_zh.txt"
+
+
+# The Ctrl-C tests send SIGINT to this process and to renders it starts. A test run started in the
+# background by a shell script (`.ci/run &`, nohup) inherits SIGINT ignored, which every render
+# would inherit too: Ctrl-C is given back its usual meaning here, as in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
